@@ -1,0 +1,15 @@
+// Package engineio is an Engine.IO protocol v4 server: the transport layer
+// under Socket.IO that socket.io-client 4.x speaks.
+//
+// A [Server] is an http.Handler. It performs the handshake, carries packets
+// over HTTP long-polling and WebSocket, upgrades polling sessions to
+// WebSocket, sends pings and closes sessions whose peer stops answering.
+// Every session has a bounded outbound queue drained by at most one writer at
+// a time, so a slow peer never blocks the code that sends to it and never
+// grows memory without bound.
+//
+// The package knows nothing about events, namespaces or rooms: it moves
+// opaque messages. Outbound [Message] values hold complete Engine.IO packets,
+// so a caller can encode a broadcast once and hand the same bytes to many
+// sessions.
+package engineio

@@ -1,0 +1,410 @@
+package engineio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Server is an Engine.IO v4 server. It is an http.Handler; mount it on the
+// configured path.
+type Server struct {
+	cfg       Config
+	onSession func(*Session) Receiver
+	upgrader  websocket.Upgrader
+	origins   originPolicy
+	polling   bool
+	websocket bool
+	openTail  []byte // the open packet's JSON after the sid, the same for every session
+
+	mu       sync.RWMutex
+	sessions map[string]*Session
+	closing  bool
+
+	active tracker // sessions and the goroutines that serve them
+}
+
+// NewServer returns a server that calls onSession for every new session and
+// delivers that session's traffic to the returned Receiver. onSession runs
+// before the client receives the open packet.
+func NewServer(cfg Config, onSession func(*Session) Receiver) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if onSession == nil {
+		return nil, fmt.Errorf("%w: onSession is nil", ErrInvalidConfig)
+	}
+	srv := &Server{
+		cfg:       cfg,
+		onSession: onSession,
+		origins:   newOriginPolicy(cfg.AllowedOrigins),
+		sessions:  make(map[string]*Session),
+		active:    tracker{zero: make(chan struct{}, 1)},
+	}
+	for _, t := range cfg.Transports {
+		switch t {
+		case TransportPolling:
+			srv.polling = true
+		case TransportWebSocket:
+			srv.websocket = true
+		}
+	}
+	srv.upgrader = websocket.Upgrader{
+		ReadBufferSize: 1024,
+		// Frames are written by hand; the pool only serves gorilla's own
+		// rare control writes, so idle connections hold no write buffer.
+		WriteBufferPool:  &sync.Pool{},
+		HandshakeTimeout: cfg.UpgradeTimeout,
+		CheckOrigin:      srv.origins.allowed,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, codeBadRequest)
+		},
+	}
+	upgrades := "[]"
+	if srv.polling && srv.websocket {
+		upgrades = `["websocket"]`
+	}
+	srv.openTail = fmt.Appendf(nil, `","upgrades":%s,"pingInterval":%d,"pingTimeout":%d,"maxPayload":%d}`,
+		upgrades, cfg.PingInterval.Milliseconds(), cfg.PingTimeout.Milliseconds(), cfg.MaxPayload)
+	return srv, nil
+}
+
+// Config returns the server's configuration with defaults applied.
+func (srv *Server) Config() Config { return srv.cfg }
+
+// Len returns the number of sessions currently open or closing.
+func (srv *Server) Len() int {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	return len(srv.sessions)
+}
+
+// ServeHTTP implements http.Handler.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != srv.cfg.Path && r.URL.Path != strings.TrimSuffix(srv.cfg.Path, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	if !srv.origins.allowed(r) {
+		writeError(w, codeForbidden)
+		return
+	}
+	srv.origins.setCORSHeaders(w, r)
+	if r.Method == http.MethodOptions {
+		srv.origins.preflight(w, r)
+		return
+	}
+
+	q := r.URL.Query()
+	if q.Get("EIO") != "4" {
+		writeError(w, codeUnsupportedVersion)
+		return
+	}
+	transport := q.Get("transport")
+	if !(transport == TransportPolling && srv.polling) && !(transport == TransportWebSocket && srv.websocket) {
+		writeError(w, codeUnknownTransport)
+		return
+	}
+	sid := q.Get("sid")
+	if sid == "" {
+		srv.handshake(w, r, transport)
+		return
+	}
+	srv.mu.RLock()
+	s := srv.sessions[sid]
+	srv.mu.RUnlock()
+	if s == nil {
+		writeError(w, codeUnknownSID)
+		return
+	}
+	switch {
+	case transport == TransportWebSocket:
+		if !websocket.IsWebSocketUpgrade(r) {
+			writeError(w, codeBadRequest)
+			return
+		}
+		srv.upgrade(s, w, r)
+	case r.Method == http.MethodGet:
+		s.servePollGet(w, r)
+	case r.Method == http.MethodPost:
+		s.servePollPost(w, r)
+	default:
+		writeError(w, codeBadRequest)
+	}
+}
+
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
+	if r.Method != http.MethodGet {
+		writeError(w, codeBadHandshakeMethod)
+		return
+	}
+	if transport == TransportWebSocket && !websocket.IsWebSocketUpgrade(r) {
+		writeError(w, codeBadRequest)
+		return
+	}
+	if srv.cfg.AllowRequest != nil {
+		if err := srv.cfg.AllowRequest(r); err != nil {
+			srv.cfg.Logger.Debug("engineio: handshake refused", "remote", r.RemoteAddr, "err", err)
+			writeError(w, codeForbidden)
+			return
+		}
+	}
+
+	var ws *wsConn
+	if transport == TransportWebSocket {
+		c, err := srv.upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // the upgrader has answered
+		}
+		c.SetReadLimit(srv.cfg.MaxPayload)
+		ws = newWSConn(c)
+	}
+	s, err := srv.newSession(r, transport, ws)
+	if err != nil {
+		if ws != nil {
+			ws.close()
+		} else {
+			http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	s.recv = srv.onSession(s)
+
+	open := s.openPacket()
+	if ws != nil {
+		s.mu.Lock()
+		s.ws = ws
+		s.enqueueLocked([]Message{{Data: open}})
+		s.mu.Unlock()
+		srv.active.add()
+		defer srv.active.done()
+		s.readLoop(ws)
+		return
+	}
+	if err := writePollResponse(w, open, srv.cfg.WriteTimeout); err != nil {
+		s.Abort(ErrTransportError)
+	}
+}
+
+func (s *Session) openPacket() []byte {
+	b := make([]byte, 0, 12+len(s.id)+len(s.srv.openTail))
+	b = append(b, typeOpen)
+	b = append(b, `{"sid":"`...)
+	b = append(b, s.id...)
+	return append(b, s.srv.openTail...)
+}
+
+func (srv *Server) newSession(r *http.Request, transport string, ws *wsConn) (*Session, error) {
+	s := &Session{
+		srv:       srv,
+		transport: transport,
+		handshake: Handshake{
+			Header:     r.Header,
+			Query:      r.URL.Query(),
+			RemoteAddr: r.RemoteAddr,
+			Host:       r.Host,
+			Secure:     r.TLS != nil,
+			Time:       time.Now(),
+		},
+	}
+	s.writeFn = s.writeLoop
+	if transport == TransportPolling {
+		s.pollWake = make(chan struct{}, 1)
+	}
+	s.timer = time.AfterFunc(time.Hour, s.onTimer)
+	s.mu.Lock()
+	s.setTimerLocked(srv.cfg.PingInterval)
+	s.mu.Unlock()
+
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closing {
+		s.timer.Stop()
+		return nil, ErrServerShutdown
+	}
+	for {
+		s.id = newSessionID()
+		if _, taken := srv.sessions[s.id]; !taken {
+			break
+		}
+	}
+	srv.sessions[s.id] = s
+	srv.active.add()
+	return s, nil
+}
+
+func (srv *Server) remove(s *Session) {
+	srv.mu.Lock()
+	_, ok := srv.sessions[s.id]
+	delete(srv.sessions, s.id)
+	srv.mu.Unlock()
+	if ok {
+		srv.active.done()
+	}
+}
+
+// newSessionID returns 20 URL-safe characters from 120 random bits.
+func newSessionID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// upgrade moves a polling session to WebSocket: probe, release the pending
+// GET, wait for the upgrade packet, then hand the queue to the WebSocket.
+func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.transport != TransportPolling || s.upgrading || s.state != stateOpen {
+		s.mu.Unlock()
+		writeError(w, codeBadRequest)
+		return
+	}
+	s.upgrading = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.upgrading = false
+		s.mu.Unlock()
+	}()
+
+	c, err := srv.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c.SetReadLimit(srv.cfg.MaxPayload)
+	ws := newWSConn(c)
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		ws.close()
+		return
+	}
+	s.probe = ws
+	s.mu.Unlock()
+
+	srv.active.add()
+	defer srv.active.done()
+	if !srv.probe(s, ws) {
+		s.mu.Lock()
+		if s.probe == ws {
+			s.probe = nil
+		}
+		s.mu.Unlock()
+		ws.close()
+		return
+	}
+	s.readLoop(ws)
+}
+
+// probe runs the upgrade handshake on ws and switches the session to it.
+func (srv *Server) probe(s *Session, ws *wsConn) bool {
+	_ = ws.nc.SetReadDeadline(time.Now().Add(srv.cfg.UpgradeTimeout))
+	typ, data, err := ws.c.ReadMessage()
+	if err != nil || typ != websocket.TextMessage || string(data) != "2probe" {
+		return false
+	}
+	if ws.writeMessages([]Message{{Data: []byte("3probe")}}, srv.cfg.WriteTimeout) != nil {
+		return false
+	}
+	s.mu.Lock()
+	s.releaseGet = true
+	s.wakeWriterLocked()
+	s.mu.Unlock()
+
+	for {
+		typ, data, err = ws.c.ReadMessage()
+		if err != nil || typ != websocket.TextMessage {
+			return false
+		}
+		switch string(data) {
+		case "6":
+			continue
+		case "5":
+		default:
+			return false
+		}
+		break
+	}
+	_ = ws.nc.SetReadDeadline(time.Time{})
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || s.probe != ws {
+		return false
+	}
+	s.probe = nil
+	s.ws = ws
+	s.transport = TransportWebSocket
+	s.releaseGet = false
+	// Release a GET that is still waiting: it answers with a noop.
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+	if len(s.queue) > 0 {
+		s.wakeWriterLocked()
+	}
+	return true
+}
+
+// Shutdown stops accepting sessions, closes every session gracefully with
+// ErrServerShutdown (queued messages still go out) and waits until all are
+// closed and their goroutines have returned, or until ctx ends; then it
+// aborts what is left and returns ctx's error.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.mu.Lock()
+	srv.closing = true
+	sessions := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		sessions = append(sessions, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range sessions {
+		s.Close(ErrServerShutdown)
+	}
+	err := srv.active.wait(ctx)
+	if err != nil {
+		for _, s := range sessions {
+			s.Abort(ErrServerShutdown)
+		}
+	}
+	return err
+}
+
+// tracker counts sessions and serving goroutines so Shutdown can wait for
+// them without a WaitGroup's restriction on Add during Wait.
+type tracker struct {
+	n    atomic.Int64
+	zero chan struct{} // capacity 1: a hint that n reached zero
+}
+
+func (t *tracker) add() { t.n.Add(1) }
+
+func (t *tracker) done() {
+	if t.n.Add(-1) == 0 {
+		select {
+		case t.zero <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (t *tracker) wait(ctx context.Context) error {
+	for t.n.Load() != 0 {
+		select {
+		case <-t.zero:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

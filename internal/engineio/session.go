@@ -1,0 +1,330 @@
+package engineio
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Receiver handles what one session's client sends. The Server calls its
+// methods from one goroutine at a time per session.
+type Receiver interface {
+	// Receive is called for every message packet, in order. data is owned by
+	// the receiver.
+	Receive(data []byte, binary bool)
+	// Closed is called once, when the session starts closing, with one of the
+	// Err* reasons of this package or the reason given to Close or Abort.
+	Closed(reason error)
+}
+
+// Handshake describes the HTTP request that opened a session.
+type Handshake struct {
+	Header     http.Header
+	Query      url.Values
+	RemoteAddr string
+	Host       string
+	Secure     bool
+	Time       time.Time
+}
+
+type sessionState uint8
+
+const (
+	stateOpen sessionState = iota
+	stateClosing
+	stateClosed
+)
+
+// maxRetainedQueue is the largest queue capacity a session keeps between
+// bursts; larger backing arrays are dropped so idle sessions stay small.
+const maxRetainedQueue = 16
+
+// Session is one Engine.IO session. Its methods are safe for concurrent use.
+type Session struct {
+	id        string
+	srv       *Server
+	handshake Handshake
+	recv      Receiver
+	closed    atomic.Bool // set when closing starts; read on the receive path
+
+	mu          sync.Mutex
+	state       sessionState
+	closeReason error
+	transport   string
+	queue       []Message
+	spare       []Message
+	queueBytes  int
+
+	ws        *wsConn // set once the session speaks WebSocket
+	probe     *wsConn // a WebSocket being upgraded to
+	upgrading bool
+	writing   bool   // a writer goroutine is draining the queue
+	writeFn   func() // s.writeLoop, bound once so starting a writer does not allocate
+
+	getActive  bool
+	postActive bool
+	releaseGet bool          // answer the pending GET even if nothing is queued
+	pollWake   chan struct{} // wakes the pending GET; polling sessions only
+
+	timer        *time.Timer
+	timerDue     time.Time
+	awaitingPong bool
+}
+
+// ID returns the session id (the `sid` query parameter).
+func (s *Session) ID() string { return s.id }
+
+// Handshake returns the request that opened the session.
+func (s *Session) Handshake() *Handshake { return &s.handshake }
+
+// Transport returns the transport in use: TransportPolling or
+// TransportWebSocket.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// Send queues msgs for delivery, in order and as a unit. It never blocks on
+// the network. It returns ErrClosed when the session is closing, and
+// ErrSlowConsumer (after closing the session) when the queue would exceed
+// its bounds. The session keeps msgs' Data slices until they are written and
+// never modifies them.
+func (s *Session) Send(msgs ...Message) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if !s.enqueueLocked(msgs) {
+		s.mu.Unlock()
+		s.Abort(ErrSlowConsumer)
+		return ErrSlowConsumer
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// enqueueLocked appends msgs to the queue and wakes the writer. It reports
+// false when the queue bounds would be exceeded; a message is always
+// accepted into an empty queue, so one large message cannot wedge a session.
+func (s *Session) enqueueLocked(msgs []Message) bool {
+	n := 0
+	for i := range msgs {
+		n += len(msgs[i].Data)
+	}
+	cfg := &s.srv.cfg
+	if len(s.queue) > 0 && (len(s.queue)+len(msgs) > cfg.MaxQueueMessages || s.queueBytes+n > cfg.MaxQueueBytes) {
+		return false
+	}
+	s.queue = append(s.queue, msgs...)
+	s.queueBytes += n
+	s.wakeWriterLocked()
+	return true
+}
+
+func (s *Session) wakeWriterLocked() {
+	if s.transport == TransportWebSocket {
+		if !s.writing {
+			s.writing = true
+			s.srv.active.add()
+			go s.writeFn()
+		}
+		return
+	}
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueueLocked hands the queued messages to a writer and resets the
+// queue, reusing the spare backing array.
+func (s *Session) takeQueueLocked() []Message {
+	batch := s.queue
+	s.queue = s.spare
+	s.spare = nil
+	s.queueBytes = 0
+	return batch
+}
+
+// returnQueue gives a written batch's backing array back for reuse.
+func (s *Session) returnQueue(batch []Message) {
+	clear(batch)
+	if cap(batch) > maxRetainedQueue {
+		return
+	}
+	s.mu.Lock()
+	if s.spare == nil {
+		s.spare = batch[:0]
+	}
+	s.mu.Unlock()
+}
+
+// Close closes the session gracefully: messages already queued are still
+// delivered, then the transport is closed. reason reaches the Receiver.
+func (s *Session) Close(reason error) { s.close(reason, true) }
+
+// Abort closes the session at once, dropping what is queued.
+func (s *Session) Abort(reason error) { s.close(reason, false) }
+
+func (s *Session) close(reason error, graceful bool) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	first := s.state == stateOpen
+	if first {
+		s.state = stateClosing
+		s.closeReason = reason
+		s.closed.Store(true)
+	}
+	probe := s.probe
+	s.probe = nil
+	if graceful && first {
+		switch {
+		case s.ws != nil:
+			// The writer drains the queue, then sends the close frame.
+			if !s.writing {
+				s.writing = true
+				s.srv.active.add()
+				go s.writeFn()
+			}
+		default:
+			// The next GET carries the queue and the close packet; without
+			// one the session is dropped after a ping timeout.
+			s.setTimerLocked(s.srv.cfg.PingTimeout)
+			select {
+			case s.pollWake <- struct{}{}:
+			default:
+			}
+		}
+		s.mu.Unlock()
+		if probe != nil {
+			probe.close()
+		}
+		s.recv.Closed(reason)
+		return
+	}
+	s.state = stateClosed
+	ws := s.ws
+	s.queue, s.spare, s.queueBytes = nil, nil, 0
+	s.timer.Stop()
+	if s.pollWake != nil {
+		select {
+		case s.pollWake <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+	if ws != nil {
+		ws.close()
+	}
+	if probe != nil {
+		probe.close()
+	}
+	s.srv.remove(s)
+	if first {
+		s.recv.Closed(reason)
+	}
+}
+
+// setTimerLocked arms the session's single timer, which sends pings,
+// detects ping timeouts and bounds a graceful close.
+func (s *Session) setTimerLocked(d time.Duration) {
+	s.timerDue = time.Now().Add(d)
+	s.timer.Reset(d)
+}
+
+func (s *Session) onTimer() {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	// The timer may have been re-armed while this call waited for the lock.
+	if wait := time.Until(s.timerDue); wait > 0 {
+		s.timer.Reset(wait)
+		s.mu.Unlock()
+		return
+	}
+	switch {
+	case s.state == stateClosing:
+		s.mu.Unlock()
+		s.Abort(s.closeReason)
+	case s.awaitingPong:
+		s.mu.Unlock()
+		s.Abort(ErrPingTimeout)
+	default:
+		s.awaitingPong = true
+		s.setTimerLocked(s.srv.cfg.PingTimeout)
+		ok := s.enqueueLocked([]Message{pingMessage})
+		s.mu.Unlock()
+		if !ok {
+			s.Abort(ErrSlowConsumer)
+		}
+	}
+}
+
+// onPacket handles one inbound packet. It returns an error for packets a
+// client must not send.
+func (s *Session) onPacket(p packet) error {
+	switch p.typ {
+	case typeMessage:
+		if !s.closed.Load() {
+			s.recv.Receive(p.data, p.binary)
+		}
+	case typePong:
+		s.mu.Lock()
+		if s.awaitingPong && s.state == stateOpen {
+			s.awaitingPong = false
+			s.setTimerLocked(s.srv.cfg.PingInterval)
+		}
+		s.mu.Unlock()
+	case typeClose:
+		s.Abort(ErrTransportClose)
+	case typeNoop:
+	default:
+		// In protocol v4 only the server pings; open and upgrade packets
+		// are out of place here.
+		return ErrParse
+	}
+	return nil
+}
+
+// writeLoop drains the queue onto the WebSocket. At most one runs per
+// session; it exits when the queue is empty and is started again by the
+// next send, so idle sessions hold no writer goroutine.
+func (s *Session) writeLoop() {
+	defer s.srv.active.done()
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 || s.state == stateClosed {
+			closing := s.state == stateClosing
+			s.writing = false
+			ws := s.ws
+			s.mu.Unlock()
+			if closing {
+				ws.writeClose(s.srv.cfg.WriteTimeout)
+				s.Abort(nil)
+			}
+			return
+		}
+		batch := s.takeQueueLocked()
+		ws := s.ws
+		s.mu.Unlock()
+
+		err := ws.writeMessages(batch, s.srv.cfg.WriteTimeout)
+		s.returnQueue(batch)
+		if err != nil {
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			s.Abort(ErrTransportError)
+			return
+		}
+	}
+}

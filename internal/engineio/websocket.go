@@ -1,0 +1,147 @@
+package engineio
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Frames are written by hand (unmasked server frames, no compression), so
+// that a writer can put every queued message into one buffer and one
+// syscall: gorilla/websocket writes each message with its own syscall.
+// gorilla/websocket still performs the handshake and all reading.
+
+const (
+	opText   = 0x1
+	opBinary = 0x2
+	opClose  = 0x8
+	opPong   = 0xA
+
+	maxFrameHeader = 10
+	writeBufSize   = 32 << 10
+)
+
+var writeBufPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufSize); return &b }}
+
+type wsConn struct {
+	c         *websocket.Conn
+	nc        net.Conn
+	closeOnce sync.Once
+}
+
+func newWSConn(c *websocket.Conn) *wsConn {
+	ws := &wsConn{c: c, nc: c.NetConn()}
+	// The default handlers answer through gorilla's writer, which would
+	// interleave with ours; a close is answered by closing, and pings (which
+	// Engine.IO clients do not send) are left unanswered.
+	c.SetCloseHandler(func(int, string) error { return nil })
+	c.SetPingHandler(func(string) error { return nil })
+	return ws
+}
+
+func appendFrameHeader(dst []byte, op byte, n int) []byte {
+	dst = append(dst, 0x80|op)
+	switch {
+	case n < 126:
+		return append(dst, byte(n))
+	case n <= 0xFFFF:
+		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
+	}
+}
+
+// writeMessages writes msgs as consecutive frames, coalescing them into as
+// few writes as the buffer allows.
+func (ws *wsConn) writeMessages(msgs []Message, timeout time.Duration) error {
+	if err := ws.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	bufp := writeBufPool.Get().(*[]byte)
+	defer writeBufPool.Put(bufp)
+	buf := (*bufp)[:0]
+	for i := range msgs {
+		m := &msgs[i]
+		op := byte(opText)
+		if m.Binary {
+			op = opBinary
+		}
+		if len(buf)+maxFrameHeader+len(m.Data) > cap(buf) {
+			if len(buf) > 0 {
+				if _, err := ws.nc.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+			if maxFrameHeader+len(m.Data) > cap(buf) {
+				bufs := net.Buffers{appendFrameHeader(buf, op, len(m.Data)), m.Data}
+				if _, err := bufs.WriteTo(ws.nc); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		buf = appendFrameHeader(buf, op, len(m.Data))
+		buf = append(buf, m.Data...)
+	}
+	if len(buf) > 0 {
+		_, err := ws.nc.Write(buf)
+		return err
+	}
+	return nil
+}
+
+// writeClose sends a normal-closure close frame, best effort.
+func (ws *wsConn) writeClose(timeout time.Duration) {
+	if ws.nc.SetWriteDeadline(time.Now().Add(timeout)) != nil {
+		return
+	}
+	frame := appendFrameHeader(make([]byte, 0, 4), opClose, 2)
+	frame = binary.BigEndian.AppendUint16(frame, websocket.CloseNormalClosure)
+	_, _ = ws.nc.Write(frame)
+}
+
+func (ws *wsConn) close() {
+	ws.closeOnce.Do(func() { _ = ws.nc.Close() })
+}
+
+// readReason maps a read error to the reason the session closes for.
+func readReason(err error) error {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return ErrTransportClose
+	default:
+		return ErrTransportError
+	}
+}
+
+// readLoop reads the client's packets until the connection ends.
+func (s *Session) readLoop(ws *wsConn) {
+	for {
+		typ, data, err := ws.c.ReadMessage()
+		if err != nil {
+			s.Abort(readReason(err))
+			return
+		}
+		if typ == websocket.BinaryMessage {
+			if !s.closed.Load() {
+				s.recv.Receive(data, true)
+			}
+			continue
+		}
+		p, err := decodeTextPacket(data, false)
+		if err == nil {
+			err = s.onPacket(p)
+		}
+		if err != nil {
+			s.Abort(ErrParseError)
+			return
+		}
+	}
+}

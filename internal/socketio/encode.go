@@ -1,0 +1,216 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendPacket appends the text wire form of p to dst. For binary types the
+// attachment count written is len(p.Attachments); the attachments themselves
+// are sent separately by the caller, one binary Engine.IO message each.
+// Namespace "/" or "" is omitted. p.Data is written verbatim.
+//
+// p.Namespace must start with '/' and contain no ',' for the result to decode;
+// packets returned by Decoder always qualify.
+func AppendPacket(dst []byte, p *Packet) []byte {
+	dst = appendHeader(dst, p.Type, len(p.Attachments), p.Namespace, p.ID, p.HasID)
+	return append(dst, p.Data...)
+}
+
+func appendHeader(dst []byte, t PacketType, attachments int, nsp string, id uint64, hasID bool) []byte {
+	dst = strconv.AppendUint(dst, uint64(t), 10)
+	if t.isBinary() {
+		dst = strconv.AppendInt(dst, int64(attachments), 10)
+		dst = append(dst, '-')
+	}
+	if nsp != "" && nsp != "/" {
+		dst = append(dst, nsp...)
+		dst = append(dst, ',')
+	}
+	if hasID {
+		dst = strconv.AppendUint(dst, id, 10)
+	}
+	return dst
+}
+
+// AppendEvent appends an EVENT packet (BINARY_EVENT when any arg is a []byte)
+// whose data is [name, args...]. Each arg is JSON-marshalled, except:
+// []byte → placeholder + attachment (top-level args only; nested byte slices
+// are base64 strings as encoding/json makes them), json.RawMessage → written
+// verbatim (must be valid UTF-8 JSON, else error; nil is null). Returns the
+// extended dst and the attachments (nil when none), which alias the args.
+// On error dst is returned with its original length.
+func AppendEvent(dst []byte, nsp string, id uint64, hasID bool, name string, args []any) ([]byte, [][]byte, error) {
+	n := countBinary(args)
+	t := Event
+	if n > 0 {
+		t = BinaryEvent
+	}
+	start := len(dst)
+	dst = appendHeader(dst, t, n, nsp, id, hasID)
+	dst = append(dst, '[')
+	dst = appendString(dst, name)
+	dst, atts, err := appendArgs(dst, args, true, n)
+	if err != nil {
+		return dst[:start], nil, err
+	}
+	return append(dst, ']'), atts, nil
+}
+
+// AppendAck appends an ACK packet (BINARY_ACK when any arg is a []byte) with
+// data [args...], encoding args as AppendEvent does.
+func AppendAck(dst []byte, nsp string, id uint64, args []any) ([]byte, [][]byte, error) {
+	n := countBinary(args)
+	t := Ack
+	if n > 0 {
+		t = BinaryAck
+	}
+	start := len(dst)
+	dst = appendHeader(dst, t, n, nsp, id, true)
+	dst = append(dst, '[')
+	dst, atts, err := appendArgs(dst, args, false, n)
+	if err != nil {
+		return dst[:start], nil, err
+	}
+	return append(dst, ']'), atts, nil
+}
+
+func countBinary(args []any) int {
+	n := 0
+	for _, a := range args {
+		if _, ok := a.([]byte); ok {
+			n++
+		}
+	}
+	return n
+}
+
+var errRawInvalid = errors.New("json.RawMessage is not valid UTF-8 JSON")
+
+// appendArgs writes args as comma-separated JSON values. Common scalar
+// types are written directly because going through json.Marshal would cost
+// an allocation for each.
+func appendArgs(dst []byte, args []any, leadingComma bool, binaryCount int) ([]byte, [][]byte, error) {
+	var atts [][]byte
+	if binaryCount > 0 {
+		atts = make([][]byte, 0, binaryCount)
+	}
+	for k, a := range args {
+		if leadingComma || k > 0 {
+			dst = append(dst, ',')
+		}
+		switch v := a.(type) {
+		case []byte:
+			dst = append(dst, `{"_placeholder":true,"num":`...)
+			dst = strconv.AppendInt(dst, int64(len(atts)), 10)
+			dst = append(dst, '}')
+			atts = append(atts, v)
+		case json.RawMessage:
+			if v == nil {
+				dst = append(dst, "null"...)
+				break
+			}
+			// Text frames must be UTF-8: a browser drops the whole
+			// connection on a single bad byte, and json.Valid does not check.
+			if !json.Valid(v) || !utf8.Valid(v) {
+				return dst, nil, fmt.Errorf("socketio: arg %d: %w", k, errRawInvalid)
+			}
+			dst = append(dst, v...)
+		case string:
+			dst = appendString(dst, v)
+		case nil:
+			dst = append(dst, "null"...)
+		case bool:
+			dst = strconv.AppendBool(dst, v)
+		case int:
+			dst = strconv.AppendInt(dst, int64(v), 10)
+		case int64:
+			dst = strconv.AppendInt(dst, v, 10)
+		case int32:
+			dst = strconv.AppendInt(dst, int64(v), 10)
+		case uint64:
+			dst = strconv.AppendUint(dst, v, 10)
+		case uint32:
+			dst = strconv.AppendUint(dst, uint64(v), 10)
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return dst, nil, fmt.Errorf("socketio: arg %d: unsupported value %v", k, v)
+			}
+			dst = appendFloat(dst, v)
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				return dst, nil, fmt.Errorf("socketio: arg %d: %w", k, err)
+			}
+			dst = append(dst, b...)
+		}
+	}
+	return dst, atts, nil
+}
+
+// appendFloat formats like encoding/json (and like JavaScript for the usual
+// range): plain decimal between 1e-6 and 1e21, exponent form outside.
+func appendFloat(dst []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// e-07 → e-7
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does, so the frame stays valid text.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

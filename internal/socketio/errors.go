@@ -1,0 +1,29 @@
+package socketio
+
+import "errors"
+
+// Disconnect reasons specific to Socket.IO; the Engine.IO reasons of the
+// engineio package (transport close, ping timeout, ...) are passed through.
+var (
+	// ErrClientDisconnect: the client left the namespace.
+	ErrClientDisconnect = errors.New("client namespace disconnect")
+	// ErrServerDisconnect: the server disconnected the socket.
+	ErrServerDisconnect = errors.New("server namespace disconnect")
+	// ErrConnectTimeout: the client did not join a namespace in time.
+	ErrConnectTimeout = errors.New("connect timeout")
+	// ErrNotConnected is returned when emitting on a socket that has left
+	// its namespace.
+	ErrNotConnected = errors.New("socketio: socket not connected")
+	// ErrAckTimeout is returned by EmitWithAck when the context ends before
+	// the client acknowledges.
+	ErrAckTimeout = errors.New("socketio: acknowledgement timed out")
+)
+
+// ConnectRefused refuses a namespace connection. Message and Data reach the
+// client's connect_error listener as err.message and err.data.
+type ConnectRefused struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectRefused) Error() string { return "socketio: connection refused: " + e.Message }
