@@ -1,0 +1,181 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tradewithai/realtime/internal/engineio"
+	"github.com/tradewithai/realtime/internal/socketio"
+)
+
+// Client is one connected client as handlers see it.
+type Client struct {
+	g           *Gateway
+	sock        *socketio.Socket
+	identity    *Identity
+	userRoom    string
+	limiter     ConnLimiter
+	connectedAt time.Time
+	ctx         context.Context
+	cancel      context.CancelFunc
+	lastSeq     uint64 // guarded by Gateway.multiMu
+
+	mu     sync.Mutex
+	subs   map[string]string // subscribed room → its channel ("" for rooms the host joined); the user room not included
+	closed bool
+}
+
+// ID returns the client's id (socket.id on the client side).
+func (c *Client) ID() string { return c.sock.ID() }
+
+// UserID returns the authenticated user's id.
+func (c *Client) UserID() string { return c.identity.UserID }
+
+// Identity returns who the client authenticated as.
+func (c *Client) Identity() *Identity { return c.identity }
+
+// Transport returns "websocket" or "polling".
+func (c *Client) Transport() string { return c.sock.Transport() }
+
+// ConnectedAt returns when the client connected.
+func (c *Client) ConnectedAt() time.Time { return c.connectedAt }
+
+// Context is canceled when the client disconnects or the gateway shuts
+// down; handlers that keep working after they return (streaming a reply,
+// say) should stop when it is done.
+func (c *Client) Context() context.Context { return c.ctx }
+
+// Emit sends an event to this client only.
+func (c *Client) Emit(event string, data any) error {
+	err := c.sock.Emit(event, data)
+	if err == nil {
+		c.g.counters.eventsOut.Add(1)
+	}
+	return err
+}
+
+// Join adds the client to rooms chosen by the host (no validation, no
+// subscription limit): a host handler's way to put a client in a room.
+func (c *Client) Join(rooms ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.subs == nil {
+		c.subs = make(map[string]string, len(rooms))
+	}
+	for _, r := range rooms {
+		c.subs[r] = ""
+	}
+	c.g.rooms.join(c, rooms...)
+}
+
+// Leave removes the client from rooms.
+func (c *Client) Leave(rooms ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range rooms {
+		delete(c.subs, r)
+	}
+	c.g.rooms.leave(c, rooms...)
+}
+
+// Subscriptions returns the rooms the client is subscribed to, sorted; its
+// private user room is not listed.
+func (c *Client) Subscriptions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	subs := make([]string, 0, len(c.subs))
+	for r := range c.subs {
+		subs = append(subs, r)
+	}
+	slices.Sort(subs)
+	return subs
+}
+
+// Disconnect disconnects the client; socket.io-client does not reconnect
+// by itself after a server-side disconnect.
+func (c *Client) Disconnect() { c.sock.Disconnect() }
+
+// namespaceHandler adapts the Gateway to the Socket.IO server.
+type namespaceHandler struct{ g *Gateway }
+
+// authTimeout bounds one authentication (a key fetch, say).
+const authTimeout = 10 * time.Second
+
+func (h namespaceHandler) Connect(s *socketio.Socket, auth json.RawMessage) error {
+	g := h.g
+	hs := s.Handshake()
+	handshake := &Handshake{Header: hs.Header, Query: hs.Query, RemoteAddr: hs.RemoteAddr, Namespace: s.Namespace()}
+	if len(auth) > 0 {
+		// The Socket.IO decoder has checked that auth is a JSON object.
+		_ = json.Unmarshal(auth, &handshake.Auth)
+	}
+	ctx, cancel := context.WithTimeout(g.ctx, authTimeout)
+	id, refusal := authenticate(ctx, g.cfg.authenticator, handshake)
+	cancel()
+	if refusal != nil {
+		g.counters.refuse(refusal.Code)
+		g.cfg.logger.Debug("realtime: connection refused", "remote", hs.RemoteAddr, "code", refusal.Code, "err", refusal)
+		return &socketio.ConnectRefused{Message: refusal.Message, Data: map[string]string{"code": refusal.Code}}
+	}
+	c := &Client{
+		g:           g,
+		sock:        s,
+		identity:    id,
+		userRoom:    g.cfg.naming.User(id.UserID),
+		limiter:     g.cfg.limiter.NewConn(s.ID(), id),
+		connectedAt: time.Now(),
+	}
+	c.ctx, c.cancel = context.WithCancel(g.ctx)
+	s.SetValue(c)
+	return nil
+}
+
+func (h namespaceHandler) Connected(s *socketio.Socket) {
+	g := h.g
+	c := s.Value().(*Client)
+	c.mu.Lock()
+	g.rooms.join(c, allRoom, c.userRoom)
+	c.mu.Unlock()
+	g.addClient(c)
+	g.counters.connections.Add(1)
+	_ = c.Emit("connected", connectedPayload{
+		Message:   "Connected to the realtime gateway",
+		ClientID:  c.ID(),
+		UserID:    c.identity.UserID,
+		Timestamp: timestamp(c.connectedAt),
+	})
+}
+
+func (h namespaceHandler) Disconnect(s *socketio.Socket, reason error) {
+	c, ok := s.Value().(*Client)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	c.closed = true
+	rooms := make([]string, 0, len(c.subs)+2)
+	rooms = append(rooms, allRoom, c.userRoom)
+	for r := range c.subs {
+		rooms = append(rooms, r)
+	}
+	h.g.rooms.leave(c, rooms...)
+	c.mu.Unlock()
+	c.cancel()
+	h.g.removeClient(c)
+	if errors.Is(reason, engineio.ErrSlowConsumer) {
+		h.g.counters.slowConsumers.Add(1)
+	}
+	h.g.cfg.logger.Debug("realtime: client disconnected", "client", c.ID(), "user", c.identity.UserID, "reason", reason)
+}
+
+func (h namespaceHandler) Event(s *socketio.Socket, e *socketio.ClientEvent) {
+	c := s.Value().(*Client)
+	h.g.dispatch(c, e)
+}

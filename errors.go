@@ -1,0 +1,65 @@
+package realtime
+
+import (
+	"errors"
+	"time"
+)
+
+// Codes a client receives in the `code` field of an `error` event. The
+// connection stays open after every one of them.
+const (
+	CodeRateLimited          = "RATE_LIMITED"           // the event exceeded the client's rate limit and was dropped
+	CodeInvalidPayload       = "INVALID_PAYLOAD"        // the event's payload has the wrong shape
+	CodeUnknownChannel       = "UNKNOWN_CHANNEL"        // subscribe/unsubscribe named a channel that does not exist
+	CodeInvalidSymbol        = "INVALID_SYMBOL"         // a symbol is empty, too long or has characters outside [A-Za-z0-9/._-]
+	CodeTooManySymbols       = "TOO_MANY_SYMBOLS"       // one request named more symbols than allowed
+	CodeTooManySubscriptions = "TOO_MANY_SUBSCRIPTIONS" // the client would hold more subscriptions than allowed
+	CodeForbidden            = "FORBIDDEN"              // the channel authorizer refused, or another user's room was requested
+	CodeUnknownEvent         = "UNKNOWN_EVENT"          // no handler is registered for the event
+	CodeInternal             = "INTERNAL_ERROR"         // a handler failed; details are in the server log only
+)
+
+// ErrClosed is returned by the Gateway's methods after Shutdown.
+var ErrClosed = errors.New("realtime: gateway closed")
+
+// Error is an error the client sees: returned by a handler or a channel
+// authorizer, it becomes an `error` event {message, code, timestamp} (and
+// the acknowledgement, when the client asked for one). Any other error a
+// handler returns reaches the client as INTERNAL_ERROR with a generic
+// message, so internals never leak.
+type Error struct {
+	Code    string
+	Message string
+	Err     error // cause, for server logs only
+}
+
+// NewError returns an *Error with the given code and client-facing message.
+func NewError(code, message string) *Error { return &Error{Code: code, Message: message} }
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return "realtime: " + e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return "realtime: " + e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorPayload is the `error` event's payload.
+type errorPayload struct {
+	Message   string `json:"message"`
+	Code      string `json:"code"`
+	Timestamp string `json:"timestamp"`
+}
+
+func (e *Error) payload(now time.Time) errorPayload {
+	return errorPayload{Message: e.Message, Code: e.Code, Timestamp: timestamp(now)}
+}
+
+// timestamp formats t as JavaScript's Date.prototype.toISOString does:
+// UTC, milliseconds, "Z".
+func timestamp(t time.Time) string {
+	var b [24]byte
+	return string(t.UTC().AppendFormat(b[:0], "2006-01-02T15:04:05.000Z"))
+}

@@ -1,0 +1,226 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tradewithai/realtime/internal/socketio"
+)
+
+// mainNamespace is the Socket.IO namespace clients connect to by default.
+const mainNamespace = "/"
+
+// Gateway serves realtime events to socket.io-client 4.x clients. It is an
+// http.Handler: mount it on the host's mux at its path ("/socket.io/" by
+// default) and publish to it from anywhere in the process. All methods are
+// safe for concurrent use.
+type Gateway struct {
+	cfg   *config
+	sio   *socketio.Server
+	rooms roomRegistry
+
+	ctx    context.Context // canceled by Shutdown
+	cancel context.CancelFunc
+	closed atomic.Bool
+	done   chan struct{} // closed when the ticker goroutine returns
+
+	clientsMu sync.RWMutex
+	clients   map[*Client]struct{}
+
+	handlersMu sync.RWMutex
+	handlers   map[string]HandlerFunc
+
+	// multiMu serialises broadcasts to several rooms, so that a single
+	// sequence number per client is enough to reach each client once.
+	multiMu sync.Mutex
+	seq     uint64
+
+	countDirty atomic.Bool
+	counters   counters
+}
+
+// New returns a Gateway configured by opts. It fails (with an error
+// wrapping ErrInvalidOption) on an invalid option, or when no authenticator
+// is set and development mode is off.
+func New(opts ...Option) (*Gateway, error) {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, invalid("nil option")
+		}
+		if err := opt(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.authenticator == nil && !cfg.developmentMode {
+		return nil, invalid("no authenticator: use WithAuthenticator (or WithDevelopmentMode for local development)")
+	}
+	if cfg.developmentMode {
+		cfg.authenticator = developmentAuthenticator(cfg.authenticator)
+		cfg.logger.Warn("realtime: development mode is on: clients without a token connect as " + DevelopmentUserID + "; never enable it in production")
+	}
+
+	g := &Gateway{
+		cfg:      cfg,
+		clients:  make(map[*Client]struct{}),
+		handlers: make(map[string]HandlerFunc),
+		done:     make(chan struct{}),
+	}
+	g.counters.refused = make(map[string]*atomic.Uint64)
+	cfg.engine.Logger = cfg.logger
+	sio, err := socketio.NewServer(socketio.Config{
+		Engine:         cfg.engine,
+		ConnectTimeout: cfg.connectTimeout,
+		Logger:         cfg.logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	}
+	if _, err := sio.Handle(mainNamespace, namespaceHandler{g}); err != nil {
+		return nil, err
+	}
+	g.sio = sio
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+	go g.runTicker()
+	return g, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.sio.ServeHTTP(w, r)
+}
+
+// Path returns the URL path the gateway answers on.
+func (g *Gateway) Path() string { return g.sio.Engine().Config().Path }
+
+// SendToUser sends an event to every connection of a user (the room
+// user:<userID>).
+func (g *Gateway) SendToUser(userID, event string, data any) error {
+	return g.BroadcastToRoom(g.cfg.naming.User(userID), event, data)
+}
+
+// BroadcastToRoom sends an event to every client in a room. The event is
+// encoded once, whatever the number of recipients, and queued on each
+// client without waiting for the network.
+func (g *Gateway) BroadcastToRoom(room, event string, data any) error {
+	p, err := g.prepare(event, data)
+	if err != nil {
+		return err
+	}
+	g.rooms.mu.RLock()
+	var n int
+	if rm := g.rooms.rooms[room]; rm != nil {
+		n = len(rm.members)
+		for _, c := range rm.members {
+			_ = c.sock.SendPrepared(p)
+		}
+	}
+	g.rooms.mu.RUnlock()
+	g.counters.eventsOut.Add(uint64(n))
+	return nil
+}
+
+// BroadcastToRooms sends an event to the clients of several rooms; a client
+// in more than one of them receives it once.
+func (g *Gateway) BroadcastToRooms(rooms []string, event string, data any) error {
+	if len(rooms) == 1 {
+		return g.BroadcastToRoom(rooms[0], event, data)
+	}
+	p, err := g.prepare(event, data)
+	if err != nil {
+		return err
+	}
+	g.multiMu.Lock()
+	defer g.multiMu.Unlock()
+	g.seq++
+	seq := g.seq
+	var n uint64
+	g.rooms.mu.RLock()
+	for _, name := range rooms {
+		rm := g.rooms.rooms[name]
+		if rm == nil {
+			continue
+		}
+		for _, c := range rm.members {
+			if c.lastSeq == seq {
+				continue
+			}
+			c.lastSeq = seq
+			_ = c.sock.SendPrepared(p)
+			n++
+		}
+	}
+	g.rooms.mu.RUnlock()
+	g.counters.eventsOut.Add(n)
+	return nil
+}
+
+// PublishToSymbol sends an update about one symbol of a channel that takes
+// symbols: it reaches the subscribers of the whole channel and of that
+// symbol's room, each client once. PublishToSymbol("market-data", "BTC/USD",
+// "ticker:update", tick) reaches rooms "market-data" and
+// "market-data:BTC/USD".
+func (g *Gateway) PublishToSymbol(channel, symbol, event string, data any) error {
+	return g.BroadcastToRooms([]string{channel, g.cfg.naming.Symbol(channel, symbol)}, event, data)
+}
+
+// Broadcast sends an event to every connected client.
+func (g *Gateway) Broadcast(event string, data any) error {
+	return g.BroadcastToRoom(allRoom, event, data)
+}
+
+func (g *Gateway) prepare(event string, data any) (*socketio.Prepared, error) {
+	if g.closed.Load() {
+		return nil, ErrClosed
+	}
+	if event == "" {
+		return nil, errors.New("realtime: empty event name")
+	}
+	p, err := socketio.Prepare(mainNamespace, event, data)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: encoding %q: %w", event, err)
+	}
+	return p, nil
+}
+
+// ConnectedClients returns the number of connected clients.
+func (g *Gateway) ConnectedClients() int {
+	g.clientsMu.RLock()
+	defer g.clientsMu.RUnlock()
+	return len(g.clients)
+}
+
+// RoomSize returns the number of clients in a room.
+func (g *Gateway) RoomSize(room string) int { return g.rooms.size(room) }
+
+// Shutdown stops accepting connections and closes the existing ones without
+// a Socket.IO disconnect, so that socket.io-client reconnects by itself
+// (to another instance behind the load balancer). Messages already queued
+// are written first. It returns when every connection and goroutine of the
+// gateway is gone, or when ctx ends.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	if !g.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	g.cancel()
+	<-g.done
+	return g.sio.Shutdown(ctx)
+}
+
+func (g *Gateway) addClient(c *Client) {
+	g.clientsMu.Lock()
+	g.clients[c] = struct{}{}
+	g.clientsMu.Unlock()
+	g.countDirty.Store(true)
+}
+
+func (g *Gateway) removeClient(c *Client) {
+	g.clientsMu.Lock()
+	delete(g.clients, c)
+	g.clientsMu.Unlock()
+	g.countDirty.Store(true)
+}
