@@ -149,7 +149,7 @@ func (h namespaceHandler) Connected(s *socketio.Socket) {
 		Message:   "Connected to the realtime gateway",
 		ClientID:  c.ID(),
 		UserID:    c.identity.UserID,
-		Timestamp: timestamp(c.connectedAt),
+		Timestamp: Timestamp(c.connectedAt),
 	})
 }
 

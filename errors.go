@@ -54,12 +54,12 @@ type errorPayload struct {
 }
 
 func (e *Error) payload(now time.Time) errorPayload {
-	return errorPayload{Message: e.Message, Code: e.Code, Timestamp: timestamp(now)}
+	return errorPayload{Message: e.Message, Code: e.Code, Timestamp: Timestamp(now)}
 }
 
-// timestamp formats t as JavaScript's Date.prototype.toISOString does:
-// UTC, milliseconds, "Z".
-func timestamp(t time.Time) string {
+// Timestamp formats t as JavaScript's Date.prototype.toISOString does (UTC,
+// milliseconds, "Z"): the format of every timestamp the gateway sends.
+func Timestamp(t time.Time) string {
 	var b [24]byte
 	return string(t.UTC().AppendFormat(b[:0], "2006-01-02T15:04:05.000Z"))
 }

@@ -69,11 +69,11 @@ func (g *Gateway) dispatch(c *Client, e *socketio.ClientEvent) {
 	case EventUnsubscribe:
 		c.answer(e, "unsubscribed", func() (any, error) { return g.unsubscribe(c, e) })
 	case EventPing:
-		c.answer(e, "pong", func() (any, error) { return timestampPayload{Timestamp: timestamp(time.Now())}, nil })
+		c.answer(e, "pong", func() (any, error) { return timestampPayload{Timestamp: Timestamp(time.Now())}, nil })
 	case EventGetSubscriptions:
 		c.answer(e, "subscriptions", func() (any, error) {
 			subs := c.Subscriptions()
-			return subscriptionsPayload{Subscriptions: subs, Count: len(subs), Timestamp: timestamp(time.Now())}, nil
+			return subscriptionsPayload{Subscriptions: subs, Count: len(subs), Timestamp: Timestamp(time.Now())}, nil
 		})
 	default:
 		g.handlersMu.RLock()
@@ -262,7 +262,7 @@ func (g *Gateway) unsubscribe(c *Client, e *socketio.ClientEvent) (any, error) {
 }
 
 func subscriptionReply(req subscriptionRequest, rooms []string) subscriptionPayload {
-	p := subscriptionPayload{Channel: req.Channel, Symbols: req.Symbols, Room: rooms[0], Timestamp: timestamp(time.Now())}
+	p := subscriptionPayload{Channel: req.Channel, Symbols: req.Symbols, Room: rooms[0], Timestamp: Timestamp(time.Now())}
 	if len(rooms) > 1 {
 		p.Rooms = rooms
 	}

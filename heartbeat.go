@@ -25,10 +25,10 @@ func (g *Gateway) runTicker() {
 		case <-g.ctx.Done():
 			return
 		case now := <-heartbeat:
-			_ = g.Broadcast("heartbeat", timestampPayload{Timestamp: timestamp(now)})
+			_ = g.Broadcast("heartbeat", timestampPayload{Timestamp: Timestamp(now)})
 		case now := <-count:
 			if g.countDirty.Swap(false) {
-				_ = g.Broadcast("connection-count", countPayload{Count: g.ConnectedClients(), Timestamp: timestamp(now)})
+				_ = g.Broadcast("connection-count", countPayload{Count: g.ConnectedClients(), Timestamp: Timestamp(now)})
 			}
 		}
 	}

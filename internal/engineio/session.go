@@ -37,6 +37,10 @@ const (
 	stateClosed
 )
 
+// pollingCloseGrace bounds how long a gracefully closing polling session
+// waits for the client's next GET.
+const pollingCloseGrace = 2 * time.Second
+
 // maxRetainedQueue is the largest queue capacity a session keeps between
 // bursts; larger backing arrays are dropped so idle sessions stay small.
 const maxRetainedQueue = 16
@@ -100,7 +104,10 @@ func (s *Session) Send(msgs ...Message) error {
 	}
 	if !s.enqueueLocked(msgs) {
 		s.mu.Unlock()
-		s.Abort(ErrSlowConsumer)
+		// Closing runs the receiver's callbacks, which may take locks the
+		// sender holds (a broadcast iterating a room), so it happens on its
+		// own goroutine.
+		go s.Abort(ErrSlowConsumer)
 		return ErrSlowConsumer
 	}
 	s.mu.Unlock()
@@ -194,9 +201,11 @@ func (s *Session) close(reason error, graceful bool) {
 				go s.writeFn()
 			}
 		default:
-			// The next GET carries the queue and the close packet; without
-			// one the session is dropped after a ping timeout.
-			s.setTimerLocked(s.srv.cfg.PingTimeout)
+			// The pending GET, or the next one (a live client polls again
+			// right after each response), carries the queue and the close
+			// packet; a client that does not come back within the grace
+			// period is gone.
+			s.setTimerLocked(min(s.srv.cfg.PingTimeout, pollingCloseGrace))
 			select {
 			case s.pollWake <- struct{}{}:
 			default:
