@@ -34,8 +34,8 @@ type Gateway struct {
 	handlersMu sync.RWMutex
 	handlers   map[string]HandlerFunc
 
-	// multiMu serialises broadcasts to several rooms, so that a single
-	// sequence number per client is enough to reach each client once.
+	// multiMu serialises selections of several rooms, so that a single
+	// sequence number per client is enough to visit each client once.
 	multiMu sync.Mutex
 	seq     uint64
 
@@ -85,6 +85,12 @@ func New(opts ...Option) (*Gateway, error) {
 	}
 	g.sio = sio
 	g.ctx, g.cancel = context.WithCancel(context.Background())
+	if cfg.adapter != nil {
+		if err := cfg.adapter.Start(g.ctx, g.local()); err != nil {
+			g.cancel()
+			return nil, fmt.Errorf("realtime: starting the adapter: %w", err)
+		}
+	}
 	go g.runTicker()
 	return g, nil
 }
@@ -98,65 +104,25 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) Path() string { return g.sio.Engine().Config().Path }
 
 // SendToUser sends an event to every connection of a user (the room
-// user:<userID>).
+// user:<userID>), on every instance.
 func (g *Gateway) SendToUser(userID, event string, data any) error {
 	return g.BroadcastToRoom(g.cfg.naming.User(userID), event, data)
 }
 
-// BroadcastToRoom sends an event to every client in a room. The event is
-// encoded once, whatever the number of recipients, and queued on each
-// client without waiting for the network.
+// BroadcastToRoom sends an event to every client in a room, on every
+// instance. The event is encoded once, whatever the number of recipients,
+// and queued on each client without waiting for the network.
 func (g *Gateway) BroadcastToRoom(room, event string, data any) error {
-	p, err := g.prepare(event, data)
-	if err != nil {
-		return err
-	}
-	g.rooms.mu.RLock()
-	var n int
-	if rm := g.rooms.rooms[room]; rm != nil {
-		n = len(rm.members)
-		for _, c := range rm.members {
-			_ = c.sock.SendPrepared(p)
-		}
-	}
-	g.rooms.mu.RUnlock()
-	g.counters.eventsOut.Add(uint64(n))
-	return nil
+	return g.Emit(g.ctx, Selector{Rooms: []string{room}}, event, data)
 }
 
 // BroadcastToRooms sends an event to the clients of several rooms; a client
 // in more than one of them receives it once.
 func (g *Gateway) BroadcastToRooms(rooms []string, event string, data any) error {
-	if len(rooms) == 1 {
-		return g.BroadcastToRoom(rooms[0], event, data)
+	if len(rooms) == 0 {
+		return errors.New("realtime: no rooms")
 	}
-	p, err := g.prepare(event, data)
-	if err != nil {
-		return err
-	}
-	g.multiMu.Lock()
-	defer g.multiMu.Unlock()
-	g.seq++
-	seq := g.seq
-	var n uint64
-	g.rooms.mu.RLock()
-	for _, name := range rooms {
-		rm := g.rooms.rooms[name]
-		if rm == nil {
-			continue
-		}
-		for _, c := range rm.members {
-			if c.lastSeq == seq {
-				continue
-			}
-			c.lastSeq = seq
-			_ = c.sock.SendPrepared(p)
-			n++
-		}
-	}
-	g.rooms.mu.RUnlock()
-	g.counters.eventsOut.Add(n)
-	return nil
+	return g.Emit(g.ctx, Selector{Rooms: rooms}, event, data)
 }
 
 // PublishToSymbol sends an update about one symbol of a channel that takes
@@ -168,9 +134,9 @@ func (g *Gateway) PublishToSymbol(channel, symbol, event string, data any) error
 	return g.BroadcastToRooms([]string{channel, g.cfg.naming.Symbol(channel, symbol)}, event, data)
 }
 
-// Broadcast sends an event to every connected client.
+// Broadcast sends an event to every connected client, on every instance.
 func (g *Gateway) Broadcast(event string, data any) error {
-	return g.BroadcastToRoom(allRoom, event, data)
+	return g.Emit(g.ctx, Selector{}, event, data)
 }
 
 func (g *Gateway) prepare(event string, data any) (*socketio.Prepared, error) {
@@ -208,7 +174,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	g.cancel()
 	<-g.done
-	return g.sio.Shutdown(ctx)
+	err := g.sio.Shutdown(ctx)
+	if g.cfg.adapter != nil {
+		err = errors.Join(err, g.cfg.adapter.Close())
+	}
+	return err
 }
 
 func (g *Gateway) addClient(c *Client) {

@@ -1,6 +1,9 @@
 package realtime
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // The gateway sends heartbeats and connection counts from one goroutine for
 // all clients: each is encoded once and queued on every connection, rather
@@ -25,11 +28,34 @@ func (g *Gateway) runTicker() {
 		case <-g.ctx.Done():
 			return
 		case now := <-heartbeat:
-			_ = g.Broadcast("heartbeat", timestampPayload{Timestamp: Timestamp(now)})
+			g.broadcastLocal("heartbeat", timestampPayload{Timestamp: Timestamp(now)})
 		case now := <-count:
 			if g.countDirty.Swap(false) {
-				_ = g.Broadcast("connection-count", countPayload{Count: g.ConnectedClients(), Timestamp: Timestamp(now)})
+				g.broadcastLocal("connection-count", countPayload{Count: g.clusterClientCount(), Timestamp: Timestamp(now)})
 			}
 		}
 	}
+}
+
+// broadcastLocal sends an event to this instance's clients: every instance
+// sends its own heartbeats and counts.
+func (g *Gateway) broadcastLocal(event string, data any) {
+	if p, err := g.prepare(event, data); err == nil {
+		g.deliver(Selector{}, p)
+	}
+}
+
+// clusterClientCount is the number of clients on every instance, or on
+// this one when the other instances cannot be asked.
+func (g *Gateway) clusterClientCount() int {
+	if g.cfg.adapter == nil {
+		return g.ConnectedClients()
+	}
+	ctx, cancel := context.WithTimeout(g.ctx, time.Second)
+	defer cancel()
+	s, err := g.ClusterStats(ctx)
+	if err != nil {
+		g.cfg.logger.Debug("realtime: cluster client count unavailable", "err", err)
+	}
+	return s.Clients
 }

@@ -42,6 +42,7 @@ type config struct {
 	connectTimeout   time.Duration
 	logger           *slog.Logger
 	engine           engineio.Config
+	adapter          Adapter
 }
 
 func defaultConfig() *config {
