@@ -93,9 +93,17 @@ func WithAdapter(a Adapter) Option {
 // rooms. BroadcastToRoom, SendToUser, PublishToSymbol and Broadcast are
 // shorthands for it.
 func (g *Gateway) Emit(ctx context.Context, sel Selector, event string, data any) error {
+	return g.emit(ctx, sel, event, data, 0)
+}
+
+// emit is Emit with a conflation key (see SlowConsumerConflate).
+func (g *Gateway) emit(ctx context.Context, sel Selector, event string, data any, key uint64) error {
 	p, err := g.prepare(event, data)
 	if err != nil {
 		return err
+	}
+	if key != 0 {
+		p.WithKey(key)
 	}
 	g.deliver(sel, p)
 	if g.cfg.adapter == nil {

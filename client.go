@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tradewithai/realtime/internal/engineio"
@@ -16,7 +17,9 @@ import (
 type Client struct {
 	g           *Gateway
 	sock        *socketio.Socket
-	identity    *Identity
+	addr        string // as the connection limits count it
+	userID      string // fixed for the connection's life: a refreshed token must name the same user
+	identity    atomic.Pointer[Identity]
 	userRoom    string
 	limiter     ConnLimiter
 	connectedAt time.Time
@@ -25,6 +28,7 @@ type Client struct {
 	lastSeq     uint64 // guarded by Gateway.multiMu
 
 	mu     sync.Mutex
+	expiry *time.Timer       // fires when the token expires
 	subs   map[string]string // subscribed room → its channel ("" for rooms the host joined); the user room not included
 	closed bool
 }
@@ -33,10 +37,11 @@ type Client struct {
 func (c *Client) ID() string { return c.sock.ID() }
 
 // UserID returns the authenticated user's id.
-func (c *Client) UserID() string { return c.identity.UserID }
+func (c *Client) UserID() string { return c.userID }
 
-// Identity returns who the client authenticated as.
-func (c *Client) Identity() *Identity { return c.identity }
+// Identity returns who the client authenticated as, as of its latest token
+// (see EventRefreshToken). Treat it as read-only.
+func (c *Client) Identity() *Identity { return c.identity.Load() }
 
 // Transport returns "websocket" or "polling".
 func (c *Client) Transport() string { return c.sock.Transport() }
@@ -124,14 +129,21 @@ func (h namespaceHandler) Connect(s *socketio.Socket, auth json.RawMessage) erro
 		g.cfg.logger.Debug("realtime: connection refused", "remote", hs.RemoteAddr, "code", refusal.Code, "err", refusal)
 		return &socketio.ConnectRefused{Message: refusal.Message, Data: map[string]string{"code": refusal.Code}}
 	}
+	addr := g.cfg.clientAddress(hs.RemoteAddr, hs.Header)
+	if err := g.cfg.limits.acquire(addr, id.UserID); err != nil {
+		g.counters.refuse(CodeTooManyConnections)
+		return &socketio.ConnectRefused{Message: err.Error(), Data: map[string]string{"code": CodeTooManyConnections}}
+	}
 	c := &Client{
 		g:           g,
+		addr:        addr,
 		sock:        s,
-		identity:    id,
+		userID:      id.UserID,
 		userRoom:    g.cfg.naming.User(id.UserID),
 		limiter:     g.cfg.limiter.NewConn(s.ID(), id),
 		connectedAt: time.Now(),
 	}
+	c.identity.Store(id)
 	c.ctx, c.cancel = context.WithCancel(g.ctx)
 	s.SetValue(c)
 	return nil
@@ -145,10 +157,11 @@ func (h namespaceHandler) Connected(s *socketio.Socket) {
 	c.mu.Unlock()
 	g.addClient(c)
 	g.counters.connections.Add(1)
+	c.watchExpiry()
 	_ = c.Emit("connected", connectedPayload{
 		Message:   "Connected to the realtime gateway",
 		ClientID:  c.ID(),
-		UserID:    c.identity.UserID,
+		UserID:    c.userID,
 		Timestamp: Timestamp(c.connectedAt),
 	})
 }
@@ -160,6 +173,9 @@ func (h namespaceHandler) Disconnect(s *socketio.Socket, reason error) {
 	}
 	c.mu.Lock()
 	c.closed = true
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
 	rooms := make([]string, 0, len(c.subs)+2)
 	rooms = append(rooms, allRoom, c.userRoom)
 	for r := range c.subs {
@@ -169,10 +185,11 @@ func (h namespaceHandler) Disconnect(s *socketio.Socket, reason error) {
 	c.mu.Unlock()
 	c.cancel()
 	h.g.removeClient(c)
+	h.g.cfg.limits.release(c.addr, c.userID)
 	if errors.Is(reason, engineio.ErrSlowConsumer) {
 		h.g.counters.slowConsumers.Add(1)
 	}
-	h.g.cfg.logger.Debug("realtime: client disconnected", "client", c.ID(), "user", c.identity.UserID, "reason", reason)
+	h.g.cfg.logger.Debug("realtime: client disconnected", "client", c.ID(), "user", c.userID, "reason", reason)
 }
 
 func (h namespaceHandler) Event(s *socketio.Socket, e *socketio.ClientEvent) {

@@ -18,7 +18,7 @@ const (
 	EventGetSubscriptions = "get-subscriptions"
 )
 
-var builtinEvents = []string{EventSubscribe, EventUnsubscribe, EventPing, EventGetSubscriptions}
+var builtinEvents = []string{EventSubscribe, EventUnsubscribe, EventPing, EventGetSubscriptions, EventRefreshToken}
 
 // Payloads of server-to-client events, as in the reference deployment.
 type (
@@ -75,6 +75,8 @@ func (g *Gateway) dispatch(c *Client, e *socketio.ClientEvent) {
 			subs := c.Subscriptions()
 			return subscriptionsPayload{Subscriptions: subs, Count: len(subs), Timestamp: Timestamp(time.Now())}, nil
 		})
+	case EventRefreshToken:
+		c.answer(e, "auth:refreshed", func() (any, error) { return g.refreshToken(c, e) })
 	default:
 		g.handlersMu.RLock()
 		fn := g.handlers[e.Name]

@@ -72,6 +72,9 @@ func New(opts ...Option) (*Gateway, error) {
 	}
 	g.counters.refused = make(map[string]*atomic.Uint64)
 	cfg.engine.Logger = cfg.logger
+	if cfg.handshakes != nil {
+		cfg.engine.AllowRequest = g.allowRequest
+	}
 	sio, err := socketio.NewServer(socketio.Config{
 		Engine:         cfg.engine,
 		ConnectTimeout: cfg.connectTimeout,
@@ -130,8 +133,26 @@ func (g *Gateway) BroadcastToRooms(rooms []string, event string, data any) error
 // symbol's room, each client once. PublishToSymbol("market-data", "BTC/USD",
 // "ticker:update", tick) reaches rooms "market-data" and
 // "market-data:BTC/USD".
+//
+// Under SlowConsumerConflate, a client that falls behind keeps only the
+// newest queued update of each event and symbol.
 func (g *Gateway) PublishToSymbol(channel, symbol, event string, data any) error {
-	return g.BroadcastToRooms([]string{channel, g.cfg.naming.Symbol(channel, symbol)}, event, data)
+	sel := Selector{Rooms: []string{channel, g.cfg.naming.Symbol(channel, symbol)}}
+	return g.emit(g.ctx, sel, event, data, conflationKey(event, channel, symbol))
+}
+
+// conflationKey identifies "the latest value of event for this symbol":
+// FNV-1a over the three names, never zero.
+func conflationKey(event, channel, symbol string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, s := range [...]string{event, channel, symbol} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * prime
+		}
+		h *= prime // separator
+	}
+	return max(h, 1)
 }
 
 // Broadcast sends an event to every connected client, on every instance.

@@ -9,7 +9,8 @@ import (
 // all clients: each is encoded once and queued on every connection, rather
 // than one timer per connection.
 
-// runTicker sends heartbeats and coalesced connection counts.
+// runTicker sends heartbeats and coalesced connection counts, and forgets
+// idle handshake-rate buckets.
 func (g *Gateway) runTicker() {
 	defer close(g.done)
 	var heartbeat, count <-chan time.Time
@@ -23,10 +24,18 @@ func (g *Gateway) runTicker() {
 		defer t.Stop()
 		count = t.C
 	}
+	var sweep <-chan time.Time
+	if g.cfg.handshakes != nil {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		sweep = t.C
+	}
 	for {
 		select {
 		case <-g.ctx.Done():
 			return
+		case now := <-sweep:
+			g.cfg.handshakes.sweep(now)
 		case now := <-heartbeat:
 			g.broadcastLocal("heartbeat", timestampPayload{Timestamp: Timestamp(now)})
 		case now := <-count:

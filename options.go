@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/tradewithai/realtime/internal/engineio"
@@ -43,6 +44,9 @@ type config struct {
 	logger           *slog.Logger
 	engine           engineio.Config
 	adapter          Adapter
+	limits           connectionLimits
+	handshakes       *handshakeLimiter
+	clientAddress    func(remoteAddr string, header http.Header) string
 }
 
 func defaultConfig() *config {
@@ -57,6 +61,7 @@ func defaultConfig() *config {
 		maxSymbols:       DefaultMaxSymbols,
 		connectTimeout:   DefaultConnectTimeout,
 		logger:           slog.New(slog.DiscardHandler),
+		clientAddress:    hostOnly,
 		engine: engineio.Config{
 			Path:             DefaultPath,
 			PingInterval:     DefaultPingInterval,
@@ -327,6 +332,38 @@ func WithQueueLimits(messages, bytes int) Option {
 		}
 		c.engine.MaxQueueMessages = messages
 		c.engine.MaxQueueBytes = bytes
+		return nil
+	}
+}
+
+// SlowConsumerPolicy is what happens to a client whose outbound queue is
+// full.
+type SlowConsumerPolicy uint8
+
+const (
+	// SlowConsumerDisconnect disconnects the client (counted in
+	// Stats().Counters.SlowConsumers); socket.io-client reconnects and
+	// starts from fresh data.
+	SlowConsumerDisconnect SlowConsumerPolicy = iota
+	// SlowConsumerConflate first drops the queued symbol updates
+	// (PublishToSymbol) that a newer update of the same event and symbol
+	// replaces, since a stale price is worth nothing; the client is
+	// disconnected only when that frees no room.
+	SlowConsumerConflate
+)
+
+// WithSlowConsumerPolicy sets what happens when a client's queue (see
+// WithQueueLimits) is full. Default SlowConsumerDisconnect.
+func WithSlowConsumerPolicy(p SlowConsumerPolicy) Option {
+	return func(c *config) error {
+		switch p {
+		case SlowConsumerDisconnect:
+			c.engine.Overflow = engineio.OverflowDisconnect
+		case SlowConsumerConflate:
+			c.engine.Overflow = engineio.OverflowConflate
+		default:
+			return invalid("unknown slow consumer policy %d", p)
+		}
 		return nil
 	}
 }

@@ -37,6 +37,7 @@ type Counters struct {
 	HandlerErrors uint64            `json:"handlerErrors"` // handler calls that returned an error
 	HandlerPanics uint64            `json:"handlerPanics"` // handler calls that panicked
 	SlowConsumers uint64            `json:"slowConsumers"` // clients disconnected because they did not read fast enough
+	TokensExpired uint64            `json:"tokensExpired"` // clients disconnected because their token expired
 }
 
 type counters struct {
@@ -47,6 +48,7 @@ type counters struct {
 	handlerErrors atomic.Uint64
 	handlerPanics atomic.Uint64
 	slowConsumers atomic.Uint64
+	expired       atomic.Uint64
 
 	refusedMu sync.Mutex
 	refused   map[string]*atomic.Uint64
@@ -72,6 +74,7 @@ func (c *counters) snapshot() Counters {
 		HandlerErrors: c.handlerErrors.Load(),
 		HandlerPanics: c.handlerPanics.Load(),
 		SlowConsumers: c.slowConsumers.Load(),
+		TokensExpired: c.expired.Load(),
 		Refused:       make(map[string]uint64),
 	}
 	c.refusedMu.Lock()
@@ -98,11 +101,11 @@ func (g *Gateway) Stats() Stats {
 		s.TotalSubscriptions += len(subs)
 		s.Clients = append(s.Clients, ClientStats{
 			ID:            c.ID(),
-			UserID:        c.identity.UserID,
-			Email:         c.identity.Email,
+			UserID:        c.userID,
+			Email:         c.Identity().Email,
 			Subscriptions: subs,
 			Transport:     c.Transport(),
-			ConnectedAt:   timestamp(c.connectedAt),
+			ConnectedAt:   Timestamp(c.connectedAt),
 		})
 	}
 	slices.SortFunc(s.Clients, func(a, b ClientStats) int {

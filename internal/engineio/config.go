@@ -27,6 +27,19 @@ const (
 	TransportWebSocket = "websocket"
 )
 
+// OverflowPolicy decides what a session does when a send would exceed its
+// queue bounds.
+type OverflowPolicy uint8
+
+const (
+	// OverflowDisconnect closes the session with ErrSlowConsumer.
+	OverflowDisconnect OverflowPolicy = iota
+	// OverflowConflate first drops every queued message that a newer queued
+	// message with the same Key replaces; only when that frees no room is
+	// the session closed.
+	OverflowConflate
+)
+
 // ErrInvalidConfig is wrapped by every configuration error.
 var ErrInvalidConfig = errors.New("engineio: invalid config")
 
@@ -59,8 +72,12 @@ type Config struct {
 	// ErrSlowConsumer. Defaults 1024 messages and 1 MiB.
 	MaxQueueMessages int
 	MaxQueueBytes    int
+	// Overflow is what happens when a send would exceed the queue bounds.
+	// Default OverflowDisconnect.
+	Overflow OverflowPolicy
 	// AllowRequest, when set, may refuse a handshake (new session) by
-	// returning an error; it is answered with HTTP 403.
+	// returning an error: a *RefusedError chooses the HTTP status (and
+	// Retry-After); any other error is answered with 403 Forbidden.
 	AllowRequest func(r *http.Request) error
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger

@@ -3,6 +3,7 @@ package engineio
 import (
 	"errors"
 	"net/http"
+	"time"
 )
 
 // Reasons a session closes, passed to Receiver.Closed. Their texts are the
@@ -28,6 +29,17 @@ var (
 	// ErrClosed is returned by Send on a session that is closing or closed.
 	ErrClosed = errors.New("engineio: session closed")
 )
+
+// RefusedError refuses a handshake with an HTTP status other than 403,
+// such as 503 with a Retry-After for a client that opens sessions too
+// fast.
+type RefusedError struct {
+	Status     int
+	RetryAfter time.Duration
+	Reason     string
+}
+
+func (e *RefusedError) Error() string { return "engineio: handshake refused: " + e.Reason }
 
 // Handshake error codes, as the reference server sends them in the JSON
 // body of an HTTP error.

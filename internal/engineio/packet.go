@@ -33,6 +33,10 @@ var ErrParse = errors.New("engineio: parse error")
 type Message struct {
 	Data   []byte
 	Binary bool
+	// Key, when not zero, names what the message updates (one symbol's
+	// ticker, say). A session whose queue overflows under
+	// OverflowConflate keeps only the newest queued message of each key.
+	Key uint64
 }
 
 // TextMessage returns a text message carrying an Engine.IO "message" packet

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,6 +156,14 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	if srv.cfg.AllowRequest != nil {
 		if err := srv.cfg.AllowRequest(r); err != nil {
 			srv.cfg.Logger.Debug("engineio: handshake refused", "remote", r.RemoteAddr, "err", err)
+			var refused *RefusedError
+			if errors.As(err, &refused) && refused.Status != 0 && refused.Status != http.StatusForbidden {
+				if refused.RetryAfter > 0 {
+					w.Header().Set("Retry-After", strconv.Itoa(int((refused.RetryAfter+time.Second-1)/time.Second)))
+				}
+				http.Error(w, refused.Reason, refused.Status)
+				return
+			}
 			writeError(w, codeForbidden)
 			return
 		}

@@ -123,13 +123,47 @@ func (s *Session) enqueueLocked(msgs []Message) bool {
 		n += len(msgs[i].Data)
 	}
 	cfg := &s.srv.cfg
-	if len(s.queue) > 0 && (len(s.queue)+len(msgs) > cfg.MaxQueueMessages || s.queueBytes+n > cfg.MaxQueueBytes) {
-		return false
+	if s.overflows(len(msgs), n) {
+		if cfg.Overflow != OverflowConflate || !s.conflateLocked() || s.overflows(len(msgs), n) {
+			return false
+		}
 	}
 	s.queue = append(s.queue, msgs...)
 	s.queueBytes += n
 	s.wakeWriterLocked()
 	return true
+}
+
+func (s *Session) overflows(msgs, bytes int) bool {
+	cfg := &s.srv.cfg
+	return len(s.queue) > 0 && (len(s.queue)+msgs > cfg.MaxQueueMessages || s.queueBytes+bytes > cfg.MaxQueueBytes)
+}
+
+// conflateLocked drops queued messages that a newer queued message with the
+// same key replaces, keeping the order of the rest. It reports whether it
+// freed anything. Compaction frees a slot per stale update at once, so a
+// client that stays behind pays for it once per queue's worth of messages.
+func (s *Session) conflateLocked() bool {
+	newest := make(map[uint64]int)
+	for i, m := range s.queue {
+		if m.Key != 0 {
+			newest[m.Key] = i
+		}
+	}
+	kept := s.queue[:0]
+	bytes := 0
+	for i, m := range s.queue {
+		if m.Key != 0 && newest[m.Key] != i {
+			continue
+		}
+		kept = append(kept, m)
+		bytes += len(m.Data)
+	}
+	freed := len(kept) < len(s.queue)
+	clear(s.queue[len(kept):])
+	s.queue = kept
+	s.queueBytes = bytes
+	return freed
 }
 
 func (s *Session) wakeWriterLocked() {

@@ -160,6 +160,9 @@ func (c *Conn) onConnect(p *Packet) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		// The connection closed while Connect ran: the handler still
+		// hears that the socket it accepted is gone.
+		ns.handler.Disconnect(s, engineio.ErrTransportClose)
 		return
 	}
 	c.sockets = append(c.sockets, s)

@@ -235,6 +235,16 @@ func Prepare(nsp, event string, args ...any) (*Prepared, error) {
 	return &Prepared{msgs: msgs}, nil
 }
 
+// WithKey marks the event as an update of key, which a conflating session
+// may replace with a newer update of the same key. Events with binary
+// attachments are never conflated.
+func (p *Prepared) WithKey(key uint64) *Prepared {
+	if len(p.msgs) == 1 {
+		p.msgs[0].Key = key
+	}
+	return p
+}
+
 // Size returns the encoded size in bytes.
 func (p *Prepared) Size() int {
 	n := 0

@@ -1,0 +1,177 @@
+package realtime
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tradewithai/realtime/internal/engineio"
+	"golang.org/x/time/rate"
+)
+
+// Codes of refusals that protect the gateway itself.
+const (
+	// CodeTooManyConnections: a connection limit (overall, per address or
+	// per user) is reached. The client receives it as connect_error
+	// err.data.code.
+	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
+	// CodeHandshakeRateLimited counts handshakes refused because their
+	// address opened sessions too fast; the client receives HTTP 503 with
+	// Retry-After (see WithHandshakeRate).
+	CodeHandshakeRateLimited = "HANDSHAKE_RATE_LIMITED"
+)
+
+// connectionLimits counts connections by address and by user and refuses
+// those over the configured limits. Zero limits are off.
+type connectionLimits struct {
+	maxTotal, maxPerAddr, maxPerUser int
+
+	mu     sync.Mutex
+	total  int
+	byAddr map[string]int
+	byUser map[string]int
+}
+
+func (l *connectionLimits) enabled() bool {
+	return l.maxTotal > 0 || l.maxPerAddr > 0 || l.maxPerUser > 0
+}
+
+// acquire reserves a connection for addr and user, or explains the refusal.
+func (l *connectionLimits) acquire(addr, user string) error {
+	if !l.enabled() {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.maxTotal > 0 && l.total >= l.maxTotal:
+		return fmt.Errorf("the server is at its connection limit (%d)", l.maxTotal)
+	case l.maxPerAddr > 0 && l.byAddr[addr] >= l.maxPerAddr:
+		return fmt.Errorf("too many connections from this address (limit %d)", l.maxPerAddr)
+	case l.maxPerUser > 0 && l.byUser[user] >= l.maxPerUser:
+		return fmt.Errorf("too many connections for this user (limit %d)", l.maxPerUser)
+	}
+	if l.byAddr == nil {
+		l.byAddr, l.byUser = make(map[string]int), make(map[string]int)
+	}
+	l.total++
+	l.byAddr[addr]++
+	l.byUser[user]++
+	return nil
+}
+
+func (l *connectionLimits) release(addr, user string) {
+	if !l.enabled() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total--
+	if l.byAddr[addr]--; l.byAddr[addr] <= 0 {
+		delete(l.byAddr, addr)
+	}
+	if l.byUser[user]--; l.byUser[user] <= 0 {
+		delete(l.byUser, user)
+	}
+}
+
+// handshakeLimiter is a token bucket per client address for new sessions:
+// the cheapest place to stop a flood, before any session state exists.
+type handshakeLimiter struct {
+	limit rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+}
+
+func (h *handshakeLimiter) allow(addr string, now time.Time) bool {
+	h.mu.Lock()
+	b := h.buckets[addr]
+	if b == nil {
+		if h.buckets == nil {
+			h.buckets = make(map[string]*rate.Limiter)
+		}
+		b = rate.NewLimiter(h.limit, h.burst)
+		h.buckets[addr] = b
+	}
+	h.mu.Unlock()
+	return b.AllowN(now, 1)
+}
+
+// sweep forgets addresses whose bucket is full again, so the map holds only
+// recently active ones.
+func (h *handshakeLimiter) sweep(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for addr, b := range h.buckets {
+		if b.TokensAt(now) >= float64(h.burst) {
+			delete(h.buckets, addr)
+		}
+	}
+}
+
+// allowRequest is the Engine.IO handshake hook.
+func (g *Gateway) allowRequest(r *http.Request) error {
+	addr := g.cfg.clientAddress(r.RemoteAddr, r.Header)
+	if g.cfg.handshakes.allow(addr, time.Now()) {
+		return nil
+	}
+	g.counters.refuse(CodeHandshakeRateLimited)
+	return &engineio.RefusedError{Status: http.StatusServiceUnavailable, RetryAfter: time.Second, Reason: "too many handshakes from this address"}
+}
+
+// hostOnly is the default client address: the peer's IP without its port.
+func hostOnly(remoteAddr string, _ http.Header) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
+}
+
+// WithConnectionLimits bounds connections overall, per client address and
+// per user; 0 means no limit. Default: no limits. A connection over a limit
+// is refused at connect time with connect_error err.data.code
+// TOO_MANY_CONNECTIONS (socket.io-client does not retry by itself), so the
+// client can tell the user why. Behind a proxy, set WithClientAddress so
+// that clients are not all counted as the proxy.
+func WithConnectionLimits(total, perAddress, perUser int) Option {
+	return func(c *config) error {
+		if total < 0 || perAddress < 0 || perUser < 0 {
+			return invalid("connection limits must not be negative")
+		}
+		c.limits = connectionLimits{maxTotal: total, maxPerAddr: perAddress, maxPerUser: perUser}
+		return nil
+	}
+}
+
+// WithHandshakeRate bounds how fast one client address may open sessions:
+// perSecond on average, in bursts of up to burst. Default off. A handshake
+// over the rate is answered with HTTP 503 and Retry-After before any state
+// is allocated, which is the cheapest answer to a flood; socket.io-client
+// reports it as a connect_error and retries with its backoff.
+func WithHandshakeRate(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		if perSecond <= 0 || burst < 1 {
+			return invalid("handshake rate %v/s burst %d: want a positive rate and a burst of at least 1", perSecond, burst)
+		}
+		c.handshakes = &handshakeLimiter{limit: rate.Limit(perSecond), burst: burst}
+		return nil
+	}
+}
+
+// WithClientAddress sets how a client's address is derived for the
+// per-address limits, from the peer address and the request headers.
+// Default: the peer's IP. Behind a trusted proxy, read the header it sets
+// (X-Forwarded-For, say); never trust such a header otherwise.
+func WithClientAddress(f func(remoteAddr string, header http.Header) string) Option {
+	return func(c *config) error {
+		if f == nil {
+			return invalid("nil client address function")
+		}
+		c.clientAddress = f
+		return nil
+	}
+}
