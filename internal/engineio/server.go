@@ -25,7 +25,7 @@ type Server struct {
 	origins   originPolicy
 	polling   bool
 	websocket bool
-	openTail  []byte // the open packet's JSON after the sid, the same for every session
+	openTail  []byte // the end of the open packet's JSON, the same for every session
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -71,12 +71,8 @@ func NewServer(cfg Config, onSession func(*Session) Receiver) (*Server, error) {
 			writeError(w, codeBadRequest)
 		},
 	}
-	upgrades := "[]"
-	if srv.polling && srv.websocket {
-		upgrades = `["websocket"]`
-	}
-	srv.openTail = fmt.Appendf(nil, `","upgrades":%s,"pingInterval":%d,"pingTimeout":%d,"maxPayload":%d}`,
-		upgrades, cfg.PingInterval.Milliseconds(), cfg.PingTimeout.Milliseconds(), cfg.MaxPayload)
+	srv.openTail = fmt.Appendf(nil, `,"pingInterval":%d,"pingTimeout":%d,"maxPayload":%d}`,
+		cfg.PingInterval.Milliseconds(), cfg.PingTimeout.Milliseconds(), cfg.MaxPayload)
 	return srv, nil
 }
 
@@ -178,43 +174,71 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		c.SetReadLimit(srv.cfg.MaxPayload)
 		ws = newWSConn(c)
 	}
-	s, err := srv.newSession(r, transport, ws)
-	if err != nil {
-		if ws != nil {
-			ws.close()
-		} else {
+	s := srv.newSession(r, transport)
+	if err := srv.start(s, ws); err != nil {
+		if ws == nil {
 			http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		}
 		return
 	}
-	s.recv = srv.onSession(s)
-
-	open := s.openPacket()
 	if ws != nil {
-		s.mu.Lock()
-		s.ws = ws
-		s.enqueueLocked([]Message{{Data: open}})
-		s.mu.Unlock()
 		srv.active.add()
 		defer srv.active.done()
 		s.readLoop(ws)
 		return
 	}
-	if err := writePollResponse(w, open, srv.cfg.WriteTimeout); err != nil {
+	if err := writePollResponse(w, s.openPacket(), srv.cfg.WriteTimeout); err != nil {
 		s.Abort(ErrTransportError)
 	}
 }
 
+// start hands a new session to onSession and registers it. A WebSocket
+// session's open packet is queued first, ahead of anything onSession sends.
+func (srv *Server) start(s *Session, ws *wsConn) error {
+	if ws != nil {
+		s.ws = ws
+		s.queue = append(s.queue, Message{Data: s.openPacket()})
+	}
+	// onSession runs like a Receive: a close it causes is reported once
+	// the receiver exists.
+	s.receiving = true
+	s.recv = srv.onSession(s)
+	err := srv.register(s)
+	s.endReceive()
+	if err != nil {
+		s.Abort(err)
+		return err
+	}
+	if ws != nil {
+		s.mu.Lock()
+		if s.state == stateOpen {
+			s.wakeWriterLocked()
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
 func (s *Session) openPacket() []byte {
-	b := make([]byte, 0, 12+len(s.id)+len(s.srv.openTail))
+	// A polling session may upgrade; a WebSocket session has nowhere to go.
+	upgrades := `"upgrades":[]`
+	if s.transport == TransportPolling && s.srv.websocket {
+		upgrades = `"upgrades":["websocket"]`
+	}
+	b := make([]byte, 0, 16+len(s.id)+len(upgrades)+len(s.srv.openTail))
 	b = append(b, typeOpen)
 	b = append(b, `{"sid":"`...)
 	b = append(b, s.id...)
+	b = append(b, `",`...)
+	b = append(b, upgrades...)
 	return append(b, s.srv.openTail...)
 }
 
-func (srv *Server) newSession(r *http.Request, transport string, ws *wsConn) (*Session, error) {
+// newSession builds a session that is not yet registered: nothing else
+// can reach it until register.
+func (srv *Server) newSession(r *http.Request, transport string) *Session {
 	s := &Session{
+		id:        newSessionID(),
 		srv:       srv,
 		transport: transport,
 		handshake: Handshake{
@@ -230,26 +254,29 @@ func (srv *Server) newSession(r *http.Request, transport string, ws *wsConn) (*S
 	if transport == TransportPolling {
 		s.pollWake = make(chan struct{}, 1)
 	}
-	s.timer = time.AfterFunc(time.Hour, s.onTimer)
-	s.mu.Lock()
-	s.setTimerLocked(srv.cfg.PingInterval)
-	s.mu.Unlock()
+	return s
+}
 
+// register makes the session reachable by its id and starts its timer.
+func (srv *Server) register(s *Session) error {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.closing {
-		s.timer.Stop()
-		return nil, ErrServerShutdown
+		return ErrServerShutdown
 	}
-	for {
-		s.id = newSessionID()
-		if _, taken := srv.sessions[s.id]; !taken {
-			break
-		}
+	if _, taken := srv.sessions[s.id]; taken {
+		// 120 random bits: only a broken random source gets here.
+		return ErrForcedClose
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return ErrForcedClose // closed by onSession
+	}
+	s.setTimerLocked(srv.cfg.PingInterval)
 	srv.sessions[s.id] = s
 	srv.active.add()
-	return s, nil
+	return nil
 }
 
 func (srv *Server) remove(s *Session) {

@@ -75,6 +75,13 @@ type Session struct {
 	timer        *time.Timer
 	timerDue     time.Time
 	awaitingPong bool
+
+	// recvMu orders Receiver calls: Closed never runs during Receive.
+	recvMu        sync.Mutex
+	receiving     bool
+	closePending  bool
+	pendingReason error
+	closeNotified bool
 }
 
 // ID returns the session id (the `sid` query parameter).
@@ -218,6 +225,10 @@ func (s *Session) close(reason error, graceful bool) {
 		return
 	}
 	first := s.state == stateOpen
+	if !first && graceful {
+		s.mu.Unlock() // already closing; a second graceful close changes nothing
+		return
+	}
 	if first {
 		s.state = stateClosing
 		s.closeReason = reason
@@ -249,13 +260,15 @@ func (s *Session) close(reason error, graceful bool) {
 		if probe != nil {
 			probe.close()
 		}
-		s.recv.Closed(reason)
+		s.notifyClosed(reason)
 		return
 	}
 	s.state = stateClosed
 	ws := s.ws
 	s.queue, s.spare, s.queueBytes = nil, nil, 0
-	s.timer.Stop()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 	if s.pollWake != nil {
 		select {
 		case s.pollWake <- struct{}{}:
@@ -271,14 +284,68 @@ func (s *Session) close(reason error, graceful bool) {
 	}
 	s.srv.remove(s)
 	if first {
+		s.notifyClosed(reason)
+	}
+}
+
+// receive hands a message to the receiver, unless the session is closing.
+// It marks the call so that a close decided meanwhile (by a timer or a
+// writer) is reported after Receive returns, never concurrently with it.
+func (s *Session) receive(data []byte, binary bool) {
+	s.recvMu.Lock()
+	if s.closeNotified || s.closePending {
+		s.recvMu.Unlock()
+		return
+	}
+	s.receiving = true
+	s.recvMu.Unlock()
+	s.recv.Receive(data, binary)
+	s.endReceive()
+}
+
+// endReceive ends a Receive (or onSession) call and reports a close that
+// was decided during it.
+func (s *Session) endReceive() {
+	s.recvMu.Lock()
+	s.receiving = false
+	pending, reason := s.closePending, s.pendingReason
+	s.closePending, s.pendingReason = false, nil
+	if pending {
+		s.closeNotified = true
+	}
+	s.recvMu.Unlock()
+	if pending {
 		s.recv.Closed(reason)
 	}
+}
+
+// notifyClosed tells the receiver the session is closing, once, and never
+// while Receive runs: a Receive in progress (on this goroutine or another)
+// delivers it when it returns.
+func (s *Session) notifyClosed(reason error) {
+	s.recvMu.Lock()
+	if s.closeNotified || s.closePending {
+		s.recvMu.Unlock()
+		return
+	}
+	if s.receiving {
+		s.closePending, s.pendingReason = true, reason
+		s.recvMu.Unlock()
+		return
+	}
+	s.closeNotified = true
+	s.recvMu.Unlock()
+	s.recv.Closed(reason)
 }
 
 // setTimerLocked arms the session's single timer, which sends pings,
 // detects ping timeouts and bounds a graceful close.
 func (s *Session) setTimerLocked(d time.Duration) {
 	s.timerDue = time.Now().Add(d)
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, s.onTimer)
+		return
+	}
 	s.timer.Reset(d)
 }
 
@@ -318,7 +385,7 @@ func (s *Session) onPacket(p packet) error {
 	switch p.typ {
 	case typeMessage:
 		if !s.closed.Load() {
-			s.recv.Receive(p.data, p.binary)
+			s.receive(p.data, p.binary)
 		}
 	case typePong:
 		s.mu.Lock()

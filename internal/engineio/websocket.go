@@ -131,7 +131,7 @@ func (s *Session) readLoop(ws *wsConn) {
 		}
 		if typ == websocket.BinaryMessage {
 			if !s.closed.Load() {
-				s.recv.Receive(data, true)
+				s.receive(data, true)
 			}
 			continue
 		}
