@@ -22,6 +22,13 @@ type recorder struct {
 	testing.TB
 	mu     sync.Mutex
 	errors []string
+	logs   []string
+}
+
+func (r *recorder) Logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.logs = append(r.logs, fmt.Sprintf(format, args...))
 }
 
 func (r *recorder) Errorf(format string, args ...any) {
@@ -158,6 +165,17 @@ func TestRequireChecks(t *testing.T) {
 		nodetest.RequireChecks(rec, ok)
 		if errs := rec.Errors(); len(errs) != 0 {
 			t.Errorf("errors = %q, want none", errs)
+		}
+	})
+	t.Run("retry is logged", func(t *testing.T) {
+		rec := &recorder{TB: t}
+		retried := &nodetest.Result{Lines: []map[string]any{{"check": "flaky", "ok": true, "retried": map[string]any{"error": "lost"}}}}
+		nodetest.RequireChecks(rec, retried, "flaky")
+		if errs := rec.Errors(); len(errs) != 0 {
+			t.Errorf("errors = %q, want none", errs)
+		}
+		if len(rec.logs) != 1 || !strings.Contains(rec.logs[0], `"flaky" passed on its second attempt`) || !strings.Contains(rec.logs[0], "lost") {
+			t.Errorf("logs = %q, want the retry reported", rec.logs)
 		}
 	})
 	t.Run("no checks at all", func(t *testing.T) {

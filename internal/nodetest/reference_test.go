@@ -3,6 +3,7 @@ package nodetest_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -31,5 +32,34 @@ func TestReferenceServerConformance(t *testing.T) {
 				t.Logf("payload-too-large disconnect: %v", line["detail"])
 			}
 		})
+	}
+}
+
+// TestConformanceReportsFailure makes sure a broken server cannot pass: with
+// nothing listening, the selected check fails, the summary counts it and the
+// script exits non-zero.
+func TestConformanceReportsFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+
+	rec := &recorder{TB: t}
+	r := nodetest.Run(rec, t.Context(), nodetest.ConformanceScript, nil,
+		"--url", url, "--transport", "websocket", "--only", "json-both-ways")
+	if r.ExitCode != 1 {
+		t.Errorf("ExitCode = %d, want 1", r.ExitCode)
+	}
+	if line, ok := r.Check("json-both-ways"); line == nil || ok {
+		t.Errorf("json-both-ways = %v, want a failed check", line)
+	}
+	if len(r.Lines) != 2 || r.Lines[1]["summary"] != true || r.Lines[1]["failed"] != 1.0 || r.Lines[1]["passed"] != 0.0 {
+		t.Errorf("lines = %v, want the check and a summary with one failure", r.Lines)
+	}
+	nodetest.RequireChecks(rec, r, "json-both-ways")
+	if len(rec.Errors()) == 0 {
+		t.Error("RequireChecks accepted a failed conformance check")
 	}
 }

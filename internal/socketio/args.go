@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // SplitArray returns the top-level elements of a JSON array without decoding
@@ -47,7 +48,8 @@ func SplitArray(data []byte) ([]json.RawMessage, error) {
 }
 
 // ParseEvent splits EVENT data into the event name (first element must be a
-// JSON string) and the remaining args, which alias data.
+// JSON string; it is unescaped as encoding/json does, with invalid UTF-8
+// turned into U+FFFD) and the remaining args, which alias data.
 //
 // A numeric first element is a valid EVENT on the wire (socket.io-parser
 // accepts it) but has no name, so it is reported as an error here.
@@ -179,14 +181,16 @@ func classifyKey(key string) keyKind {
 	return keyOther
 }
 
-// unquote decodes a JSON string token. Escape-free tokens, by far the most
-// common, skip encoding/json.
+// unquote decodes a JSON string token the way encoding/json does, including
+// turning invalid UTF-8 into U+FFFD (what a JavaScript peer would see too).
+// Escape-free ASCII or UTF-8 tokens, by far the most common, skip
+// encoding/json.
 func unquote(tok []byte) (string, bool) {
 	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
 		return "", false
 	}
 	body := tok[1 : len(tok)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
 		return string(body), true
 	}
 	var s string

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -251,8 +252,8 @@ func TestAppendEventArgs(t *testing.T) {
 		{"raw message", "r", []any{json.RawMessage(` {"a": [1, 2]} `)}, `["r", {"a": [1, 2]} ]`, nil},
 		{"nil raw message", "r", []any{json.RawMessage(nil)}, `["r",null]`, nil},
 		{"nil", "n", []any{nil}, `["n",null]`, nil},
-		{"scalars", "s", []any{true, false, 0, -7, int64(-1 << 62), int32(5), uint64(1 << 63), uint32(7), uint8(8), 1.5, float32(0.25)},
-			`["s",true,false,0,-7,-4611686018427387904,5,9223372036854775808,7,8,1.5,0.25]`, nil},
+		{"scalars", "s", []any{true, false, 0, -7, int64(-1 << 62), int32(5), uint64(1 << 63), uint32(7), uint8(8), uint(9), 1.5, float32(0.25)},
+			`["s",true,false,0,-7,-4611686018427387904,5,9223372036854775808,7,8,9,1.5,0.25]`, nil},
 		{"floats like encoding/json", "f", []any{1e21, 1e20, 1e-7, 0.000001, math.Copysign(0, -1), 123456789.125},
 			`["f",1e+21,100000000000000000000,1e-7,0.000001,-0,123456789.125]`, nil},
 		{"string escapes", "s", []any{"a\"b\\c\n\r\t\x01\x1f</script>&é€😀"},
@@ -385,7 +386,7 @@ var decodeErrorCases = []struct {
 	{"event trailing garbage", `2["a"]x`, nil, "invalid payload", ""},
 	{"event namespace swallows payload", `2/a b{}["x"]`, nil, "invalid payload", "socket.io-parser leaves the check to isPacketValid"},
 	{"event two values", `2["a"]["b"]`, nil, "invalid payload", ""},
-	{"event namespace without comma", `2/admin["a"]`, nil, "invalid payload", ""},
+	{"event namespace without comma", `2/admin["a"]`, nil, "invalid payload", "socket.io-parser takes the rest as namespace and leaves the payload check to isPacketValid"},
 	{"event namespace not starting with slash", `2admin,["a"]`, nil, "invalid payload", ""},
 	{"event whitespace only", `2 `, nil, "invalid payload", "socket.io-parser reads the space as ack id 0 and leaves the payload check to isPacketValid"},
 	{"ack missing payload", `3`, nil, "invalid payload", "socket.io-parser leaves the check to isPacketValid"},
@@ -393,7 +394,7 @@ var decodeErrorCases = []struct {
 	{"ack string", `31"x"`, nil, "invalid payload", ""},
 	{"connect error missing payload", `4`, nil, "invalid payload", "socket.io-parser leaves the check to isPacketValid"},
 	{"connect error array", `4[]`, nil, "invalid payload", ""},
-	{"connect error number", `41`, nil, "invalid payload", ""},
+	{"connect error number", `4/x,-1`, nil, "invalid payload", ""},
 	{"binary event empty array", `51-[]`, nil, "invalid payload", ""},
 	{"binary event reserved", `51-["disconnect",{"_placeholder":true,"num":0}]`, nil, "invalid payload", ""},
 	{"binary ack object", `61-1{}`, nil, "invalid payload", ""},
@@ -716,6 +717,7 @@ func TestParseEvent(t *testing.T) {
 		{`["ping"]`, "ping", nil, false},
 		{` [ "a\nb\u00e9" , 1 , "x" ] `, "a\nbé", []string{`1`, `"x"`}, false},
 		{`[""]`, "", nil, false},
+		{"[\"a\x87\xff\"]", "a\uFFFD\uFFFD", nil, false},
 		{`[1,"a"]`, "", nil, true},
 		{`[]`, "", nil, true},
 		{`[null]`, "", nil, true},
@@ -829,7 +831,21 @@ func TestEventRoundTrip(t *testing.T) {
 	}
 }
 
+// skipUnderRace skips allocation counts in -race builds, where sync.Pool
+// drops items at random and encoding/json's pooled scanner then allocates.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" && s.Value == "true" {
+				t.Skip("allocation counts are not meaningful under the race detector")
+			}
+		}
+	}
+}
+
 func TestDecodeAllocations(t *testing.T) {
+	skipUnderRace(t)
 	tests := []struct {
 		name string
 		msg  string
@@ -852,6 +868,7 @@ func TestDecodeAllocations(t *testing.T) {
 }
 
 func TestAppendAllocations(t *testing.T) {
+	skipUnderRace(t)
 	dst := make([]byte, 0, 512)
 	args := []any{json.RawMessage(`{"symbol":"BTC/USD","bid":64000.5}`), "x", 1.5, 3, true}
 	allocs := testing.AllocsPerRun(200, func() {

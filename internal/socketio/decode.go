@@ -55,6 +55,8 @@ func (d *Decoder) Decode(msg []byte, binary bool) (*Packet, error) {
 		return p, nil
 	}
 	if n == 0 {
+		// Nothing to wait for. socket.io-parser refuses a zero count
+		// instead; no encoder writes one for a packet without buffers.
 		return complete(p)
 	}
 	p.Attachments = make([][]byte, 0, n)
@@ -81,6 +83,8 @@ func (d *Decoder) maxAttachments() int {
 //
 // and returns the announced attachment count for binary types.
 func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
+	// socket.io-parser reads an empty message, or one starting with
+	// whitespace, as CONNECT because Number("") is 0; no encoder sends that.
 	if len(msg) == 0 {
 		return nil, 0, errEmptyPacket
 	}
@@ -120,6 +124,8 @@ func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
 		i = end + 1
 	}
 
+	// Digits only: socket.io-parser's Number() test also takes whitespace
+	// for id digits, and rounds ids past 2^53 that it cannot hold exactly.
 	var id uint64
 	hasID := false
 	if i < len(msg) && isDigit(msg[i]) {

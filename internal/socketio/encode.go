@@ -15,7 +15,9 @@ import (
 // Namespace "/" or "" is omitted. p.Data is written verbatim.
 //
 // p.Namespace must start with '/' and contain no ',' for the result to decode;
-// packets returned by Decoder always qualify.
+// packets returned by Decoder always qualify. socket.io-parser rejects a
+// BINARY_EVENT or BINARY_ACK without attachments, so do not send one to a
+// JavaScript peer.
 func AppendPacket(dst []byte, p *Packet) []byte {
 	dst = appendHeader(dst, p.Type, len(p.Attachments), p.Namespace, p.ID, p.HasID)
 	return append(dst, p.Data...)
@@ -44,6 +46,9 @@ func appendHeader(dst []byte, t PacketType, attachments int, nsp string, id uint
 // verbatim (must be valid UTF-8 JSON, else error; nil is null). Returns the
 // extended dst and the attachments (nil when none), which alias the args.
 // On error dst is returned with its original length.
+//
+// socket.io-client decodes at most 10 attachments per packet by default and
+// drops the connection beyond that; this function does not enforce the limit.
 func AppendEvent(dst []byte, nsp string, id uint64, hasID bool, name string, args []any) ([]byte, [][]byte, error) {
 	n := countBinary(args)
 	t := Event
@@ -128,6 +133,8 @@ func appendArgs(dst []byte, args []any, leadingComma bool, binaryCount int) ([]b
 			dst = strconv.AppendBool(dst, v)
 		case int:
 			dst = strconv.AppendInt(dst, int64(v), 10)
+		case uint:
+			dst = strconv.AppendUint(dst, uint64(v), 10)
 		case int64:
 			dst = strconv.AppendInt(dst, v, 10)
 		case int32:
