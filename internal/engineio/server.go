@@ -182,9 +182,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		return
 	}
 	if ws != nil {
-		srv.active.add()
-		defer srv.active.done()
-		s.readLoop(ws)
+		srv.readInBackground(s, ws)
 		return
 	}
 	if err := writePollResponse(w, s.openPacket(), srv.cfg.WriteTimeout); err != nil {
@@ -307,14 +305,12 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 	}
 	s.upgrading = true
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.upgrading = false
-		s.mu.Unlock()
-	}()
 
 	c, err := srv.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.mu.Lock()
+		s.upgrading = false
+		s.mu.Unlock()
 		return // the upgrader has answered
 	}
 	c.SetReadLimit(srv.cfg.MaxPayload)
@@ -329,17 +325,32 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	srv.active.add()
-	defer srv.active.done()
-	if !srv.probe(s, ws) {
-		s.mu.Lock()
-		if s.probe == ws {
-			s.probe = nil
+	go func() {
+		defer srv.active.done()
+		if !srv.probe(s, ws) {
+			s.mu.Lock()
+			if s.probe == ws {
+				s.probe = nil
+			}
+			s.upgrading = false // the client may try again
+			s.mu.Unlock()
+			ws.close()
+			return
 		}
-		s.mu.Unlock()
-		ws.close()
-		return
-	}
-	s.readLoop(ws)
+		s.readLoop(ws)
+	}()
+}
+
+// readInBackground runs a WebSocket's read loop on a goroutine of its own
+// and lets the HTTP handler return: net/http keeps the buffers and the
+// request of a handler that is still running (about 10 KiB), which would
+// otherwise stay allocated for the connection's whole life.
+func (srv *Server) readInBackground(s *Session, ws *wsConn) {
+	srv.active.add()
+	go func() {
+		defer srv.active.done()
+		s.readLoop(ws)
+	}()
 }
 
 // probe runs the upgrade handshake on ws and switches the session to it.

@@ -76,7 +76,9 @@ type Session struct {
 	timerDue     time.Time
 	awaitingPong bool
 
-	// recvMu orders Receiver calls: Closed never runs during Receive.
+	// deliverMu serialises Receive calls; recvMu orders them with Closed,
+	// which never runs during Receive.
+	deliverMu     sync.Mutex
 	recvMu        sync.Mutex
 	receiving     bool
 	closePending  bool
@@ -292,6 +294,10 @@ func (s *Session) close(reason error, graceful bool) {
 // It marks the call so that a close decided meanwhile (by a timer or a
 // writer) is reported after Receive returns, never concurrently with it.
 func (s *Session) receive(data []byte, binary bool) {
+	// A POST the client sent before upgrading may still be running when
+	// the WebSocket delivers its first message: one at a time.
+	s.deliverMu.Lock()
+	defer s.deliverMu.Unlock()
 	s.recvMu.Lock()
 	if s.closeNotified || s.closePending {
 		s.recvMu.Unlock()
