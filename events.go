@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tradewithai/realtime/internal/socketio"
@@ -146,19 +147,30 @@ func (g *Gateway) decodeSubscription(e *socketio.ClientEvent) (subscriptionReque
 	if e.Args.Len() == 0 || e.Args.Decode(0, &req) != nil || req.Channel == "" {
 		return req, NewError(CodeInvalidPayload, fmt.Sprintf("%s expects {channel, symbols?}", e.Name))
 	}
-	if len(req.Symbols) > g.cfg.maxSymbols {
-		return req, NewError(CodeTooManySymbols, fmt.Sprintf("at most %d symbols per request", g.cfg.maxSymbols))
+	// The reference deployment names symbol rooms "market-data:BTC/USD,ETH/USD":
+	// a channel written that way means the channel with those symbols.
+	if prefix, list, ok := strings.Cut(req.Channel, ":"); ok && len(req.Symbols) == 0 {
+		if ch, known := g.cfg.channels[prefix]; known && ch.Symbols {
+			req.Channel, req.Symbols = prefix, strings.Split(list, ",")
+		}
 	}
+	tooMany := NewError(CodeTooManySymbols, fmt.Sprintf("at most %d symbols per request", g.cfg.maxSymbols))
+	if len(req.Symbols) > 4*g.cfg.maxSymbols {
+		return req, tooMany // not worth deduplicating
+	}
+	symbols := make([]string, 0, len(req.Symbols))
 	for _, s := range req.Symbols {
 		if !validSymbol(s) {
 			return req, NewError(CodeInvalidSymbol, fmt.Sprintf("invalid symbol %q: want 1 to %d characters of A-Z a-z 0-9 / . _ -", s, maxSymbolLen))
 		}
+		if !slices.Contains(symbols, s) {
+			symbols = append(symbols, s)
+		}
 	}
-	slices.Sort(req.Symbols)
-	req.Symbols = slices.Compact(req.Symbols)
-	if req.Symbols == nil {
-		req.Symbols = []string{}
+	if len(symbols) > g.cfg.maxSymbols {
+		return req, tooMany
 	}
+	req.Symbols = symbols
 	return req, nil
 }
 

@@ -176,8 +176,12 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	}
 	s := srv.newSession(r, transport)
 	if err := srv.start(s, ws); err != nil {
-		if ws == nil {
+		switch {
+		case ws != nil:
+		case errors.Is(err, ErrServerShutdown):
 			http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		default:
+			writeError(w, codeForbidden) // onSession closed it at once
 		}
 		return
 	}
