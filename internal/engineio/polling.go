@@ -44,6 +44,13 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 	}
+	if s.transport != TransportPolling {
+		// Upgraded meanwhile: the queue belongs to the WebSocket.
+		s.getActive = false
+		s.mu.Unlock()
+		_ = writePollResponse(w, noopMessage.Data, s.srv.cfg.WriteTimeout)
+		return
+	}
 	batch := s.takeQueueLocked()
 	s.releaseGet = false
 	state := s.state

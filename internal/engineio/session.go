@@ -61,6 +61,8 @@ type Session struct {
 	spare       []Message
 	queueBytes  int
 
+	overflowed bool // the queue overflowed; the session is being aborted
+
 	ws        *wsConn // set once the session speaks WebSocket
 	probe     *wsConn // a WebSocket being upgraded to
 	upgrading bool
@@ -111,12 +113,21 @@ func (s *Session) Send(msgs ...Message) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if !s.enqueueLocked(msgs) {
+	if s.overflowed {
 		s.mu.Unlock()
+		return ErrSlowConsumer
+	}
+	if !s.enqueueLocked(msgs) {
 		// Closing runs the receiver's callbacks, which may take locks the
 		// sender holds (a broadcast iterating a room), so it happens on its
-		// own goroutine.
-		go s.Abort(ErrSlowConsumer)
+		// own goroutine; until then further sends fail at once.
+		s.overflowed = true
+		s.srv.active.add()
+		s.mu.Unlock()
+		go func() {
+			defer s.srv.active.done()
+			s.Abort(ErrSlowConsumer)
+		}()
 		return ErrSlowConsumer
 	}
 	s.mu.Unlock()
@@ -149,11 +160,12 @@ func (s *Session) overflows(msgs, bytes int) bool {
 }
 
 // conflateLocked drops queued messages that a newer queued message with the
-// same key replaces, keeping the order of the rest. It reports whether it
-// freed anything. Compaction frees a slot per stale update at once, so a
-// client that stays behind pays for it once per queue's worth of messages.
+// same key replaces, keeping the order of the rest. It reports whether that
+// freed a quarter of the queue at least: a client that stays behind by
+// more than its queue holds distinct keys is disconnected rather than
+// compacted again on every send.
 func (s *Session) conflateLocked() bool {
-	newest := make(map[uint64]int)
+	newest := make(map[uint64]int, len(s.queue)/4)
 	for i, m := range s.queue {
 		if m.Key != 0 {
 			newest[m.Key] = i
@@ -168,11 +180,11 @@ func (s *Session) conflateLocked() bool {
 		kept = append(kept, m)
 		bytes += len(m.Data)
 	}
-	freed := len(kept) < len(s.queue)
+	freed := len(s.queue) - len(kept)
 	clear(s.queue[len(kept):])
 	s.queue = kept
 	s.queueBytes = bytes
-	return freed
+	return freed > 0 && freed >= s.srv.cfg.MaxQueueMessages/4
 }
 
 func (s *Session) wakeWriterLocked() {
@@ -262,6 +274,7 @@ func (s *Session) close(reason error, graceful bool) {
 		if probe != nil {
 			probe.close()
 		}
+		s.notifyClosing(reason)
 		s.notifyClosed(reason)
 		return
 	}
@@ -286,7 +299,23 @@ func (s *Session) close(reason error, graceful bool) {
 	}
 	s.srv.remove(s)
 	if first {
+		s.notifyClosing(reason)
 		s.notifyClosed(reason)
+	}
+}
+
+// ClosingReceiver is a Receiver that also wants to hear, at once, that its
+// session started closing: Closed waits until a running Receive returns,
+// and work that Receive is waiting for should be canceled meanwhile.
+type ClosingReceiver interface {
+	Receiver
+	// Closing may run concurrently with Receive, on any goroutine.
+	Closing(reason error)
+}
+
+func (s *Session) notifyClosing(reason error) {
+	if r, ok := s.recv.(ClosingReceiver); ok {
+		r.Closing(reason)
 	}
 }
 
@@ -305,8 +334,8 @@ func (s *Session) receive(data []byte, binary bool) {
 	}
 	s.receiving = true
 	s.recvMu.Unlock()
+	defer s.endReceive() // also when Receive panics
 	s.recv.Receive(data, binary)
-	s.endReceive()
 }
 
 // endReceive ends a Receive (or onSession) call and reports a close that

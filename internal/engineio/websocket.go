@@ -12,8 +12,8 @@ import (
 )
 
 // Frames are written by hand (unmasked server frames, no compression), so
-// that a writer can put every queued message into one buffer and one
-// syscall: gorilla/websocket writes each message with its own syscall.
+// that a writer can put every queued message into one syscall:
+// gorilla/websocket writes each message with its own.
 // gorilla/websocket still performs the handshake and all reading.
 
 const (
@@ -56,21 +56,80 @@ func appendFrameHeader(dst []byte, op byte, n int) []byte {
 	}
 }
 
-// writeMessages writes msgs as consecutive frames, coalescing them into as
-// few writes as the buffer allows.
+// writeMessages writes msgs as consecutive frames in as few syscalls as it
+// can: over TCP one writev of frame headers and the shared payloads, which
+// copies nothing and, while a slow client blocks the write, pins only the
+// headers; over other connections (TLS) through a pooled buffer.
 func (ws *wsConn) writeMessages(msgs []Message, timeout time.Duration) error {
 	if err := ws.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return err
 	}
+	if _, ok := ws.nc.(*net.TCPConn); ok {
+		return ws.writev(msgs)
+	}
+	return ws.writeBuffered(msgs)
+}
+
+// vectors is the scratch space of one writev.
+type vectors struct {
+	headers []byte
+	bufs    net.Buffers
+}
+
+var vectorPool = sync.Pool{New: func() any { return new(vectors) }}
+
+func opcode(m *Message) byte {
+	if m.Binary {
+		return opBinary
+	}
+	return opText
+}
+
+func (ws *wsConn) writev(msgs []Message) error {
+	v := vectorPool.Get().(*vectors)
+	defer func() {
+		clear(v.bufs[:cap(v.bufs)])
+		if cap(v.headers) <= 64<<10 {
+			v.headers, v.bufs = v.headers[:0], v.bufs[:0]
+			vectorPool.Put(v)
+		}
+	}()
+	// Headers first, all of them: appending may move the array.
+	ends := v.headers[:0]
+	for i := range msgs {
+		ends = appendFrameHeader(ends, opcode(&msgs[i]), len(msgs[i].Data))
+	}
+	v.headers = ends
+	bufs := v.bufs[:0]
+	start := 0
+	for i := range msgs {
+		n := frameHeaderLen(len(msgs[i].Data))
+		bufs = append(bufs, v.headers[start:start+n:start+n], msgs[i].Data)
+		start += n
+	}
+	v.bufs = bufs
+	_, err := bufs.WriteTo(ws.nc)
+	return err
+}
+
+func frameHeaderLen(n int) int {
+	switch {
+	case n < 126:
+		return 2
+	case n <= 0xFFFF:
+		return 4
+	default:
+		return 10
+	}
+}
+
+func (ws *wsConn) writeBuffered(msgs []Message) error {
 	bufp := writeBufPool.Get().(*[]byte)
 	defer writeBufPool.Put(bufp)
 	buf := (*bufp)[:0]
 	for i := range msgs {
 		m := &msgs[i]
-		op := byte(opText)
-		if m.Binary {
-			op = opBinary
-		}
+		op := opcode(m)
 		if len(buf)+maxFrameHeader+len(m.Data) > cap(buf) {
 			if len(buf) > 0 {
 				if _, err := ws.nc.Write(buf); err != nil {

@@ -1,8 +1,10 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -12,11 +14,15 @@ import (
 // Conn is one client connection (one Engine.IO session), which may carry
 // sockets on several namespaces.
 type Conn struct {
-	srv  *Server
-	sess *engineio.Session
+	srv    *Server
+	sess   *engineio.Session
+	ctx    context.Context // canceled as soon as the connection starts closing
+	cancel context.CancelFunc
 
-	decoder     Decoder
-	attachTimer *time.Timer // running while a binary packet waits for attachments
+	decoder      Decoder
+	attachTimer  *time.Timer // running while a binary packet waits for attachments
+	pendingBytes int64       // attachment bytes received for the pending packet
+	refusals     int         // CONNECT packets refused so far
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per joined namespace; usually one
@@ -24,15 +30,17 @@ type Conn struct {
 	closed       bool
 }
 
+// maxConnectRefusals bounds the CONNECT packets a connection may have
+// refused before it is closed: each one runs the authenticator.
+const maxConnectRefusals = 5
+
 func (srv *Server) newConn(sess *engineio.Session) engineio.Receiver {
 	c := &Conn{srv: srv, sess: sess}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.decoder.MaxAttachments = srv.cfg.MaxAttachments
 	c.mu.Lock()
 	c.connectTimer = time.AfterFunc(srv.cfg.ConnectTimeout, c.onConnectTimeout)
 	c.mu.Unlock()
-	if srv.cfg.OnConnection != nil {
-		srv.cfg.OnConnection(c)
-	}
 	return c
 }
 
@@ -66,7 +74,17 @@ func (c *Conn) onConnectTimeout() {
 
 // Receive implements engineio.Receiver.
 func (c *Conn) Receive(data []byte, binary bool) {
+	defer func() {
+		// A panicking handler must not take the server down with it.
+		if r := recover(); r != nil {
+			c.srv.cfg.Logger.Error("socketio: handler panicked", "sid", c.sess.ID(), "panic", r, "stack", string(debug.Stack()))
+			c.sess.Abort(ErrHandlerPanic)
+		}
+	}()
 	p, err := c.decoder.Decode(data, binary)
+	if err == nil {
+		err = c.checkPending(data, binary)
+	}
 	if err != nil {
 		c.srv.cfg.Logger.Debug("socketio: invalid packet", "sid", c.sess.ID(), "err", err)
 		c.sess.Abort(engineio.ErrParseError)
@@ -97,6 +115,29 @@ func (c *Conn) Receive(data []byte, binary bool) {
 	}
 }
 
+// checkPending bounds what a binary packet waiting for its attachments may
+// hold: it must be for a namespace the client has joined (so nothing is
+// buffered for unauthenticated clients), and its attachments together may
+// not exceed the maximum payload.
+func (c *Conn) checkPending(data []byte, binary bool) error {
+	if !c.decoder.Pending() {
+		c.pendingBytes = 0
+		return nil
+	}
+	if !binary && c.socket(c.decoder.PendingNamespace()) == nil {
+		c.decoder.Reset()
+		return errors.New("binary packet for a namespace not joined")
+	}
+	if binary {
+		c.pendingBytes += int64(len(data))
+		if c.pendingBytes > c.srv.eio.Config().MaxPayload {
+			c.decoder.Reset()
+			return errors.New("attachments exceed the maximum payload")
+		}
+	}
+	return nil
+}
+
 // watchAttachments bounds how long a binary packet may wait for its
 // attachments: a client that announces them and never sends them is closed.
 func (c *Conn) watchAttachments() {
@@ -109,8 +150,13 @@ func (c *Conn) watchAttachments() {
 	}
 }
 
+// Closing implements engineio.ClosingReceiver: it cancels the
+// connection's context at once, even while a handler still runs.
+func (c *Conn) Closing(error) { c.cancel() }
+
 // Closed implements engineio.Receiver.
 func (c *Conn) Closed(reason error) {
+	c.cancel()
 	c.mu.Lock()
 	c.closed = true
 	sockets := c.sockets
@@ -148,23 +194,21 @@ func (c *Conn) onConnect(p *Packet) {
 		old.disconnect(ErrClientDisconnect, false)
 	}
 	s := &Socket{id: newID(), conn: c, nsp: ns}
+	s.ctx, s.cancel = context.WithCancel(c.ctx)
 	if err := ns.handler.Connect(s, json.RawMessage(p.Data)); err != nil {
+		s.cancel()
 		var ce *ConnectRefused
 		if !errors.As(err, &ce) {
 			ce = &ConnectRefused{Message: "server error"}
 		}
 		c.sendConnectError(p.Namespace, ce)
+		if c.refusals++; c.refusals >= maxConnectRefusals {
+			c.sess.Close(ErrTooManyRefusals)
+		}
 		return
 	}
 
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		// The connection closed while Connect ran: the handler still
-		// hears that the socket it accepted is gone.
-		ns.handler.Disconnect(s, engineio.ErrTransportClose)
-		return
-	}
 	c.sockets = append(c.sockets, s)
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
@@ -206,6 +250,11 @@ func (c *Conn) remove(s *Socket) bool {
 	for i, x := range c.sockets {
 		if x == s {
 			c.sockets = append(c.sockets[:i], c.sockets[i+1:]...)
+			if len(c.sockets) == 0 && !c.closed && c.connectTimer == nil {
+				// A connection without namespaces must join one again in
+				// time, or it is closed.
+				c.connectTimer = time.AfterFunc(c.srv.cfg.ConnectTimeout, c.onConnectTimeout)
+			}
 			return true
 		}
 	}

@@ -67,6 +67,15 @@ func (d *Decoder) Decode(msg []byte, binary bool) (*Packet, error) {
 // Pending reports whether a binary packet is waiting for attachments.
 func (d *Decoder) Pending() bool { return d.pending != nil }
 
+// PendingNamespace returns the namespace of the binary packet waiting for
+// attachments ("" when none is).
+func (d *Decoder) PendingNamespace() string {
+	if d.pending == nil {
+		return ""
+	}
+	return d.pending.Namespace
+}
+
 // Reset drops a partially received binary packet.
 func (d *Decoder) Reset() { d.pending, d.want = nil, 0 }
 

@@ -50,6 +50,9 @@ func appendHeader(dst []byte, t PacketType, attachments int, nsp string, id uint
 // socket.io-client decodes at most 10 attachments per packet by default and
 // drops the connection beyond that; this function does not enforce the limit.
 func AppendEvent(dst []byte, nsp string, id uint64, hasID bool, name string, args []any) ([]byte, [][]byte, error) {
+	if IsReservedEvent(name) {
+		return dst, nil, fmt.Errorf("%w: %q", ErrReservedEvent, name)
+	}
 	n := countBinary(args)
 	t := Event
 	if n > 0 {

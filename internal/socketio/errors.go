@@ -11,9 +11,19 @@ var (
 	ErrServerDisconnect = errors.New("server namespace disconnect")
 	// ErrConnectTimeout: the client did not join a namespace in time.
 	ErrConnectTimeout = errors.New("connect timeout")
+	// ErrTooManyRefusals: the client kept sending CONNECT packets that were
+	// refused.
+	ErrTooManyRefusals = errors.New("too many refused connection attempts")
+	// ErrHandlerPanic: a handler panicked while handling the client's
+	// packet; the connection is closed, the server goes on.
+	ErrHandlerPanic = errors.New("handler panic")
 	// ErrNotConnected is returned when emitting on a socket that has left
 	// its namespace.
 	ErrNotConnected = errors.New("socketio: socket not connected")
+	// ErrReservedEvent is returned when emitting an event whose name
+	// socket.io-client reserves (connect, disconnect, ...): the client
+	// would treat the packet as a protocol error and drop the connection.
+	ErrReservedEvent = errors.New("socketio: reserved event name")
 	// ErrAckTimeout is returned by EmitWithAck when the context ends before
 	// the client acknowledges.
 	ErrAckTimeout = errors.New("socketio: acknowledgement timed out")
@@ -27,3 +37,7 @@ type ConnectRefused struct {
 }
 
 func (e *ConnectRefused) Error() string { return "socketio: connection refused: " + e.Message }
+
+// IsReservedEvent reports whether name is reserved by Socket.IO and cannot
+// be emitted.
+func IsReservedEvent(name string) bool { return reservedEvent([]byte(name)) }

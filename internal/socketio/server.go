@@ -19,9 +19,11 @@ import (
 const DefaultConnectTimeout = 45 * time.Second
 
 // Handler is a namespace's application logic. For one socket, the server
-// calls Connect, then Connected, Event any number of times, and Disconnect
-// once, from one goroutine at a time (the connection's read goroutine), so
-// a slow handler delays only its own client.
+// calls Connect, then Connected, then Event any number of times, on the
+// connection's read goroutine, in order, so a slow handler delays only its
+// own client. Disconnect runs once, on whichever goroutine ended the socket
+// (the read goroutine, a timer, a server-side disconnect), possibly while
+// Event still runs; the socket's Context is canceled first.
 type Handler interface {
 	// Connect decides whether the client may join; auth is the CONNECT
 	// payload (the client's `auth` option), nil when absent. Returning an
@@ -47,10 +49,7 @@ type Config struct {
 	// AttachmentTimeout bounds the wait for the attachments of a binary
 	// packet. Default 10s.
 	AttachmentTimeout time.Duration
-	// OnConnection, when set, runs for every new connection before its
-	// first packet.
-	OnConnection func(c *Conn)
-	Logger       *slog.Logger
+	Logger            *slog.Logger
 }
 
 // Server is a Socket.IO v5 server on top of an Engine.IO server.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ type recordingHandler struct {
 	events      chan *socketio.ClientEvent
 	disconnects chan error
 	connected   chan *socketio.Socket
-	refuse      error
+	refuse      atomic.Pointer[error]
 }
 
 func newRecordingHandler() *recordingHandler {
@@ -31,7 +32,14 @@ func newRecordingHandler() *recordingHandler {
 	}
 }
 
-func (h *recordingHandler) Connect(*socketio.Socket, json.RawMessage) error { return h.refuse }
+func (h *recordingHandler) Connect(*socketio.Socket, json.RawMessage) error {
+	if err := h.refuse.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+func (h *recordingHandler) refuseWith(err error)                              { h.refuse.Store(&err) }
 func (h *recordingHandler) Connected(s *socketio.Socket)                      { h.connected <- s }
 func (h *recordingHandler) Event(_ *socketio.Socket, e *socketio.ClientEvent) { h.events <- e }
 func (h *recordingHandler) Disconnect(_ *socketio.Socket, reason error)       { h.disconnects <- reason }
@@ -166,7 +174,7 @@ func TestConnectReplyAndUnknownNamespace(t *testing.T) {
 
 func TestConnectRefusedCarriesMessageAndData(t *testing.T) {
 	h := newRecordingHandler()
-	h.refuse = &socketio.ConnectRefused{Message: "no entry", Data: map[string]string{"code": "NOPE"}}
+	h.refuseWith(&socketio.ConnectRefused{Message: "no entry", Data: map[string]string{"code": "NOPE"}})
 	url := startServer(t, socketio.Config{}, map[string]socketio.Handler{"/": h})
 	c := dialRaw(t, url)
 	c.send(`40`)
@@ -174,7 +182,7 @@ func TestConnectRefusedCarriesMessageAndData(t *testing.T) {
 		t.Errorf("refusal %q", got)
 	}
 	// Any other error must not leak its text.
-	h.refuse = errors.New("database password is hunter2")
+	h.refuseWith(errors.New("database password is hunter2"))
 	c.send(`40`)
 	if got := c.read(); got != `44{"message":"server error"}` {
 		t.Errorf("generic refusal %q", got)
@@ -348,4 +356,121 @@ func TestMultiplexedNamespaces(t *testing.T) {
 	if e := await(t, main.events, "main event"); e.Name != "still here" {
 		t.Errorf("main got %q", e.Name)
 	}
+}
+
+func TestReservedEventNamesAreRefused(t *testing.T) {
+	for _, name := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {
+		if _, err := socketio.Prepare("/", name, 1); !errors.Is(err, socketio.ErrReservedEvent) {
+			t.Errorf("Prepare(%q): %v, want ErrReservedEvent", name, err)
+		}
+	}
+	if _, err := socketio.Prepare("/", "connected", 1); err != nil {
+		t.Errorf("Prepare(connected): %v", err)
+	}
+}
+
+func TestAttachmentsForANamespaceNotJoinedCloseTheConnection(t *testing.T) {
+	url := startServer(t, socketio.Config{}, map[string]socketio.Handler{"/": newRecordingHandler()})
+	c := dialRaw(t, url)
+	// No CONNECT: nothing may be buffered for this client.
+	c.send(`451-["upload",{"_placeholder":true,"num":0}]`)
+	c.expectClosed()
+}
+
+func TestAttachmentsBeyondTheMaxPayloadCloseTheConnection(t *testing.T) {
+	h := newRecordingHandler()
+	url := startServer(t, socketio.Config{Engine: engineio.Config{MaxPayload: 4096}}, map[string]socketio.Handler{"/": h})
+	c := dialRaw(t, url)
+	c.send(`40`)
+	c.read()
+	c.send(`453-["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]`)
+	chunk := make([]byte, 3000) // each under the limit, together over it
+	for range 2 {
+		if err := c.conn.WriteMessage(websocket.BinaryMessage, chunk); err != nil {
+			break
+		}
+	}
+	c.expectClosed()
+	if reason := await(t, h.disconnects, "Disconnect"); !errors.Is(reason, engineio.ErrParseError) {
+		t.Errorf("reason %v, want parse error", reason)
+	}
+}
+
+func TestRepeatedRefusalsCloseTheConnection(t *testing.T) {
+	h := newRecordingHandler()
+	h.refuseWith(&socketio.ConnectRefused{Message: "no"})
+	url := startServer(t, socketio.Config{}, map[string]socketio.Handler{"/": h})
+	c := dialRaw(t, url)
+	for range 5 {
+		c.send(`40`)
+		if got := c.read(); !strings.HasPrefix(got, `44`) {
+			t.Fatalf("CONNECT answered %q", got)
+		}
+	}
+	c.expectClosed()
+}
+
+func TestConnectionWithoutNamespacesMustRejoinInTime(t *testing.T) {
+	h := newRecordingHandler()
+	url := startServer(t, socketio.Config{ConnectTimeout: 150 * time.Millisecond}, map[string]socketio.Handler{"/": h})
+	c := dialRaw(t, url)
+	c.send(`40`)
+	c.read()
+	await(t, h.connected, "Connected")
+	c.send(`41`)
+	await(t, h.disconnects, "Disconnect")
+	c.expectClosed()
+}
+
+// panicHandler panics on every event and reports its socket's context.
+type panicHandler struct {
+	*recordingHandler
+	waiting chan struct{}
+	ctxDone chan struct{}
+}
+
+func newPanicHandler() panicHandler {
+	return panicHandler{recordingHandler: newRecordingHandler(), waiting: make(chan struct{}), ctxDone: make(chan struct{})}
+}
+
+func (h panicHandler) Event(s *socketio.Socket, e *socketio.ClientEvent) {
+	if e.Name == "wait" {
+		close(h.waiting)
+		<-s.Context().Done() // canceled when the connection starts closing
+		close(h.ctxDone)
+		return
+	}
+	panic("handler bug")
+}
+
+func TestHandlerPanicClosesOnlyThatConnection(t *testing.T) {
+	h := newPanicHandler()
+	url := startServer(t, socketio.Config{}, map[string]socketio.Handler{"/": h})
+	victim, bystander := dialRaw(t, url), dialRaw(t, url)
+	for _, c := range []*rawClient{victim, bystander} {
+		c.send(`40`)
+		c.read()
+	}
+	victim.send(`42["boom"]`)
+	victim.expectClosed()
+	if reason := await(t, h.disconnects, "Disconnect"); !errors.Is(reason, socketio.ErrHandlerPanic) {
+		t.Errorf("reason %v, want handler panic", reason)
+	}
+	bystander.send(`41`)
+	if reason := await(t, h.disconnects, "bystander Disconnect"); !errors.Is(reason, socketio.ErrClientDisconnect) {
+		t.Errorf("bystander reason %v", reason)
+	}
+}
+
+func TestSocketContextEndsWhileItsHandlerRuns(t *testing.T) {
+	h := newPanicHandler()
+	url := startServer(t, socketio.Config{}, map[string]socketio.Handler{"/": h})
+	c := dialRaw(t, url)
+	c.send(`40`)
+	c.read()
+	s := await(t, h.connected, "Connected")
+	c.send(`42["wait"]`)
+	await(t, h.waiting, "the handler to start")
+	s.Conn().Session().Abort(engineio.ErrForcedClose)
+	await(t, h.ctxDone, "the handler to see its context canceled")
 }

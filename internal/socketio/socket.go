@@ -16,6 +16,8 @@ type Socket struct {
 	nsp       *Namespace
 	connected atomic.Bool
 	value     any // the application's state, set during Connect
+	ctx       context.Context
+	cancel    context.CancelFunc
 
 	mu        sync.Mutex
 	nextAckID uint64
@@ -36,6 +38,10 @@ func (s *Socket) Handshake() *engineio.Handshake { return s.conn.sess.Handshake(
 
 // Transport returns the transport in use ("polling" or "websocket").
 func (s *Socket) Transport() string { return s.conn.sess.Transport() }
+
+// Context is canceled when the socket leaves its namespace or its
+// connection starts closing.
+func (s *Socket) Context() context.Context { return s.ctx }
 
 // Connected reports whether the socket is still in its namespace.
 func (s *Socket) Connected() bool { return s.connected.Load() }
@@ -181,6 +187,7 @@ func (s *Socket) left(reason error) {
 	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
+	s.cancel()
 	s.mu.Lock()
 	for id, ch := range s.acks {
 		close(ch)
