@@ -69,6 +69,9 @@ type Local interface {
 	ClientCount() int
 	// Rooms returns the names of the rooms with local members.
 	Rooms() []string
+	// HasRoom reports whether a room (or a client id) has local members;
+	// adapters use it to drop what concerns no local client cheaply.
+	HasRoom(name string) bool
 }
 
 // ClientRooms names a client and its rooms.
@@ -118,66 +121,78 @@ func (g *Gateway) emit(ctx context.Context, sel Selector, event string, data any
 // deliver queues an encoded event on the local clients sel picks. It is
 // the one place every outbound room event passes through.
 func (g *Gateway) deliver(sel Selector, p *socketio.Prepared) {
-	rooms := sel.Rooms
-	if len(rooms) == 0 {
-		rooms = []string{allRoom}
-	}
 	var n uint64
-	if len(rooms) == 1 && len(sel.Except) == 0 {
-		// The common case needs no deduplication.
-		g.rooms.mu.RLock()
-		if rm := g.rooms.rooms[rooms[0]]; rm != nil {
-			for _, c := range rm.members {
-				_ = c.sock.SendPrepared(p)
-			}
-			n = uint64(len(rm.members))
-		}
-		g.rooms.mu.RUnlock()
-		g.counters.eventsOut.Add(n)
-		return
-	}
 	g.forEachSelected(sel, func(c *Client) {
-		_ = c.sock.SendPrepared(p)
-		n++
+		if c.sock.SendPrepared(p) == nil {
+			n++
+		}
 	})
 	g.counters.eventsOut.Add(n)
 }
 
 // forEachSelected calls fn once for every local client sel picks, under
 // the rooms' read lock: fn must not block or change room membership. A
-// per-client sequence number marks the clients already visited (or
-// excluded), so a selection costs no allocation however large it is.
+// client in several of the rooms is visited for the first of them only,
+// found with the earlier rooms' indexes, so a selection takes no exclusive
+// lock and allocates nothing however large it is. A name that is no room
+// but a client's id selects that client, as in Socket.IO.
 func (g *Gateway) forEachSelected(sel Selector, fn func(*Client)) {
 	rooms := sel.Rooms
 	if len(rooms) == 0 {
 		rooms = []string{allRoom}
 	}
-	g.multiMu.Lock()
-	defer g.multiMu.Unlock()
-	g.seq++
-	seq := g.seq
 	g.rooms.mu.RLock()
 	defer g.rooms.mu.RUnlock()
+	var skipRooms [8]*room
+	var skipClients [4]*Client
+	s := skipSet{rooms: skipRooms[:0], clients: skipClients[:0]} // excluded, then visited
 	for _, name := range sel.Except {
 		if rm := g.rooms.rooms[name]; rm != nil {
-			for _, c := range rm.members {
-				c.lastSeq = seq
-			}
+			s.rooms = append(s.rooms, rm)
+		} else if c := g.clientByID(name); c != nil {
+			s.clients = append(s.clients, c)
 		}
 	}
 	for _, name := range rooms {
 		rm := g.rooms.rooms[name]
 		if rm == nil {
+			if c := g.clientByID(name); c != nil && !s.has(c) {
+				fn(c)
+				s.clients = append(s.clients, c)
+			}
+			continue
+		}
+		if slices.Contains(s.rooms, rm) {
 			continue
 		}
 		for _, c := range rm.members {
-			if c.lastSeq == seq {
-				continue
+			if !s.has(c) {
+				fn(c)
 			}
-			c.lastSeq = seq
-			fn(c)
+		}
+		s.rooms = append(s.rooms, rm)
+	}
+}
+
+// skipSet holds the rooms and single clients a selection skips.
+type skipSet struct {
+	rooms   []*room
+	clients []*Client
+}
+
+func (s *skipSet) has(c *Client) bool {
+	for _, rm := range s.rooms {
+		if _, in := rm.index[c]; in {
+			return true
 		}
 	}
+	return len(s.clients) > 0 && slices.Contains(s.clients, c)
+}
+
+func (g *Gateway) clientByID(id string) *Client {
+	g.clientsMu.RLock()
+	defer g.clientsMu.RUnlock()
+	return g.clients[id]
 }
 
 // selected returns the local clients sel picks.
@@ -287,6 +302,10 @@ func (l localInstance) Clients(sel Selector) []ClientRooms {
 }
 
 func (l localInstance) ClientCount() int { return l.g.ConnectedClients() }
+
+func (l localInstance) HasRoom(name string) bool {
+	return l.g.rooms.size(name) > 0 || l.g.clientByID(name) != nil
+}
 
 func (l localInstance) Rooms() []string {
 	l.g.rooms.mu.RLock()

@@ -61,8 +61,8 @@ type Identity struct {
 	// Claims holds every claim of the token, as decoded from JSON (numbers
 	// are float64). It is nil in development mode.
 	Claims map[string]any
-	// ExpiresAt is when the credential stops being valid; zero when it does
-	// not expire.
+	// ExpiresAt is when the credential stops being accepted (a JWT's exp
+	// plus the authenticator's leeway); zero when it does not expire.
 	ExpiresAt time.Time
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,9 +24,6 @@ type Client struct {
 	userRoom    string
 	limiter     ConnLimiter
 	connectedAt time.Time
-	ctx         context.Context
-	cancel      context.CancelFunc
-	lastSeq     uint64 // guarded by Gateway.multiMu
 
 	mu     sync.Mutex
 	expiry *time.Timer       // fires when the token expires
@@ -52,15 +50,18 @@ func (c *Client) ConnectedAt() time.Time { return c.connectedAt }
 // Context is canceled when the client disconnects or the gateway shuts
 // down; handlers that keep working after they return (streaming a reply,
 // say) should stop when it is done.
-func (c *Client) Context() context.Context { return c.ctx }
+func (c *Client) Context() context.Context { return c.sock.Context() }
 
 // Emit sends an event to this client only.
+//
+// It returns ErrDisconnected once the client is gone, ErrSlowConsumer when
+// its queue is full, and ErrInvalidEvent for a reserved event name.
 func (c *Client) Emit(event string, data any) error {
 	err := c.sock.Emit(event, data)
 	if err == nil {
 		c.g.counters.eventsOut.Add(1)
 	}
-	return err
+	return sendError(err)
 }
 
 // Join adds the client to rooms chosen by the host (no validation, no
@@ -121,9 +122,7 @@ func (h namespaceHandler) Connect(s *socketio.Socket, auth json.RawMessage) erro
 		// The Socket.IO decoder has checked that auth is a JSON object.
 		_ = json.Unmarshal(auth, &handshake.Auth)
 	}
-	ctx, cancel := context.WithTimeout(g.ctx, authTimeout)
-	id, refusal := authenticate(ctx, g.cfg.authenticator, handshake)
-	cancel()
+	id, refusal := g.authenticate(s.Context(), handshake)
 	if refusal != nil {
 		g.counters.refuse(refusal.Code)
 		g.cfg.logger.Debug("realtime: connection refused", "remote", hs.RemoteAddr, "code", refusal.Code, "err", refusal)
@@ -144,26 +143,48 @@ func (h namespaceHandler) Connect(s *socketio.Socket, auth json.RawMessage) erro
 		connectedAt: time.Now(),
 	}
 	c.identity.Store(id)
-	c.ctx, c.cancel = context.WithCancel(g.ctx)
 	s.SetValue(c)
 	return nil
+}
+
+// authenticate runs the authenticator with a deadline, and turns a panic in
+// it into a refusal: a bug in a host's authenticator must not take the
+// connection's goroutine, or the server, down.
+func (g *Gateway) authenticate(ctx context.Context, h *Handshake) (id *Identity, refusal *AuthError) {
+	ctx, cancel := context.WithTimeout(ctx, authTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			g.counters.handlerPanics.Add(1)
+			g.cfg.logger.Error("realtime: authenticator panicked", "panic", r, "stack", string(debug.Stack()))
+			id, refusal = nil, &AuthError{Code: CodeUnauthorized, Message: msgUnauthorized}
+		}
+	}()
+	return authenticate(ctx, g.cfg.authenticator, h)
 }
 
 func (h namespaceHandler) Connected(s *socketio.Socket) {
 	g := h.g
 	c := s.Value().(*Client)
-	c.mu.Lock()
-	g.rooms.join(c, allRoom, c.userRoom)
-	c.mu.Unlock()
-	g.addClient(c)
-	g.counters.connections.Add(1)
-	c.watchExpiry()
+	// `connected` is the client's first event: rooms are joined after it.
 	_ = c.Emit("connected", connectedPayload{
 		Message:   "Connected to the realtime gateway",
 		ClientID:  c.ID(),
 		UserID:    c.userID,
 		Timestamp: Timestamp(c.connectedAt),
 	})
+	c.mu.Lock()
+	if c.closed {
+		// Disconnected already (by the host, say): Disconnect has run and
+		// must not be undone.
+		c.mu.Unlock()
+		return
+	}
+	g.rooms.join(c, allRoom, c.userRoom)
+	g.addClient(c)
+	c.mu.Unlock()
+	g.counters.connections.Add(1)
+	c.watchExpiry()
 }
 
 func (h namespaceHandler) Disconnect(s *socketio.Socket, reason error) {
@@ -183,7 +204,6 @@ func (h namespaceHandler) Disconnect(s *socketio.Socket, reason error) {
 	}
 	h.g.rooms.leave(c, rooms...)
 	c.mu.Unlock()
-	c.cancel()
 	h.g.removeClient(c)
 	h.g.cfg.limits.release(c.addr, c.userID)
 	if errors.Is(reason, engineio.ErrSlowConsumer) {

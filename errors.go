@@ -2,7 +2,11 @@ package realtime
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/tradewithai/realtime/internal/engineio"
+	"github.com/tradewithai/realtime/internal/socketio"
 )
 
 // Codes a client receives in the `code` field of an `error` event. The
@@ -19,8 +23,34 @@ const (
 	CodeInternal             = "INTERNAL_ERROR"         // a handler failed; details are in the server log only
 )
 
-// ErrClosed is returned by the Gateway's methods after Shutdown.
-var ErrClosed = errors.New("realtime: gateway closed")
+var (
+	// ErrClosed is returned by the Gateway's methods after Shutdown.
+	ErrClosed = errors.New("realtime: gateway closed")
+	// ErrDisconnected is returned when emitting to a client that has
+	// disconnected.
+	ErrDisconnected = errors.New("realtime: client disconnected")
+	// ErrSlowConsumer is returned when emitting to a client whose queue is
+	// full; the client is being disconnected (see WithQueueLimits).
+	ErrSlowConsumer = errors.New("realtime: slow consumer")
+	// ErrInvalidEvent is returned for an event name that cannot be sent: an
+	// empty one, or one socket.io-client reserves (connect, disconnect, ...).
+	ErrInvalidEvent = errors.New("realtime: invalid event name")
+)
+
+// sendError maps the protocol layers' errors to the package's.
+func sendError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, engineio.ErrSlowConsumer):
+		return ErrSlowConsumer
+	case errors.Is(err, engineio.ErrClosed), errors.Is(err, socketio.ErrNotConnected):
+		return ErrDisconnected
+	case errors.Is(err, socketio.ErrReservedEvent):
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	return err
+}
 
 // Error is an error the client sees: returned by a handler or a channel
 // authorizer, it becomes an `error` event {message, code, timestamp} (and

@@ -59,6 +59,16 @@ type (
 // registered handler. Nothing here disconnects the client.
 func (g *Gateway) dispatch(c *Client, e *socketio.ClientEvent) {
 	g.counters.eventsIn.Add(1)
+	// Host code runs below (handlers, the limiter, the channel authorizer,
+	// room naming): a panic in any of it is the client's error event, not
+	// the server's end.
+	defer func() {
+		if r := recover(); r != nil {
+			g.counters.handlerPanics.Add(1)
+			g.cfg.logger.Error("realtime: panic while handling an event", "event", e.Name, "client", c.ID(), "panic", r, "stack", string(debug.Stack()))
+			c.fail(e, NewError(CodeInternal, "internal error"))
+		}
+	}()
 	if !c.limiter.Allow(e.Name) {
 		g.counters.rateLimited.Add(1)
 		c.fail(e, NewError(CodeRateLimited, "rate limit exceeded; event dropped"))
@@ -115,14 +125,7 @@ func (c *Client) fail(e *socketio.ClientEvent, err error) {
 }
 
 func (g *Gateway) runHandler(c *Client, e *socketio.ClientEvent, fn HandlerFunc) {
-	defer func() {
-		if r := recover(); r != nil {
-			g.counters.handlerPanics.Add(1)
-			g.cfg.logger.Error("realtime: handler panicked", "event", e.Name, "client", c.ID(), "panic", r, "stack", string(debug.Stack()))
-			c.fail(e, NewError(CodeInternal, "internal error"))
-		}
-	}()
-	result, err := fn(c.ctx, &Request{Client: c, Event: e.Name, args: e.Args})
+	result, err := fn(c.Context(), &Request{Client: c, Event: e.Name, args: e.Args})
 	if err != nil {
 		g.counters.handlerErrors.Add(1)
 		var ce *Error
@@ -181,7 +184,7 @@ func (g *Gateway) channelRooms(c *Client, req subscriptionRequest) (Channel, []s
 		if req.Channel == c.userRoom && len(req.Symbols) == 0 {
 			return Channel{Name: req.Channel}, nil, nil
 		}
-		if len(req.Channel) > 5 && req.Channel[:5] == "user:" {
+		if g.isUserRoom(req.Channel) {
 			return ch, nil, NewError(CodeForbidden, "a user room is private to its user")
 		}
 		return ch, nil, NewError(CodeUnknownChannel, fmt.Sprintf("unknown channel %q", req.Channel))
@@ -195,6 +198,9 @@ func (g *Gateway) channelRooms(c *Client, req subscriptionRequest) (Channel, []s
 	rooms := make([]string, len(req.Symbols))
 	for i, s := range req.Symbols {
 		rooms[i] = g.cfg.naming.Symbol(ch.Name, s)
+		if g.isUserRoom(rooms[i]) {
+			return ch, nil, NewError(CodeForbidden, "a user room is private to its user")
+		}
 	}
 	return ch, rooms, nil
 }
@@ -212,7 +218,7 @@ func (g *Gateway) subscribe(c *Client, e *socketio.ClientEvent) (any, error) {
 		return subscriptionReply(req, []string{c.userRoom}), nil
 	}
 	if g.cfg.authorizer != nil {
-		if aerr := g.cfg.authorizer(c.ctx, c, req.Channel, req.Symbols); aerr != nil {
+		if aerr := g.cfg.authorizer(c.Context(), c, req.Channel, req.Symbols); aerr != nil {
 			var ce *Error
 			if !errors.As(aerr, &ce) {
 				ce = NewError(CodeForbidden, fmt.Sprintf("subscription to %q refused", req.Channel))

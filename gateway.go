@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -29,18 +30,14 @@ type Gateway struct {
 	done   chan struct{} // closed when the ticker goroutine returns
 
 	clientsMu sync.RWMutex
-	clients   map[*Client]struct{}
+	clients   map[string]*Client // by id: a client's id also addresses it as a room, as in Socket.IO
 
 	handlersMu sync.RWMutex
 	handlers   map[string]HandlerFunc
 
-	// multiMu serialises selections of several rooms, so that a single
-	// sequence number per client is enough to visit each client once.
-	multiMu sync.Mutex
-	seq     uint64
-
-	countDirty atomic.Bool
-	counters   counters
+	countDirty     atomic.Bool
+	counters       counters
+	userRoomPrefix string // what every user room starts with
 }
 
 // New returns a Gateway configured by opts. It fails (with an error
@@ -64,11 +61,24 @@ func New(opts ...Option) (*Gateway, error) {
 		cfg.logger.Warn("realtime: development mode is on: clients without a token connect as " + DevelopmentUserID + "; never enable it in production")
 	}
 
+	// A subscription must never be able to name another user's room: the
+	// rooms of channels that take symbols must not share the user rooms'
+	// prefix.
+	userPrefix := cfg.naming.User("")
+	if userPrefix == "" {
+		return nil, invalid("room naming: User(\"\") must return the prefix of every user room")
+	}
+	for _, ch := range cfg.channels {
+		if strings.HasPrefix(ch.Name, userPrefix) || (ch.Symbols && strings.HasPrefix(cfg.naming.Symbol(ch.Name, ""), userPrefix)) {
+			return nil, invalid("room naming: channel %q would name rooms like the user rooms (%q...)", ch.Name, userPrefix)
+		}
+	}
 	g := &Gateway{
-		cfg:      cfg,
-		clients:  make(map[*Client]struct{}),
-		handlers: make(map[string]HandlerFunc),
-		done:     make(chan struct{}),
+		userRoomPrefix: userPrefix,
+		cfg:            cfg,
+		clients:        make(map[string]*Client),
+		handlers:       make(map[string]HandlerFunc),
+		done:           make(chan struct{}),
 	}
 	g.counters.refused = make(map[string]*atomic.Uint64)
 	cfg.engine.Logger = cfg.logger
@@ -165,10 +175,13 @@ func (g *Gateway) prepare(event string, data any) (*socketio.Prepared, error) {
 		return nil, ErrClosed
 	}
 	if event == "" {
-		return nil, errors.New("realtime: empty event name")
+		return nil, fmt.Errorf("%w: empty", ErrInvalidEvent)
 	}
 	p, err := socketio.Prepare(mainNamespace, event, data)
 	if err != nil {
+		if errors.Is(err, socketio.ErrReservedEvent) {
+			return nil, sendError(err)
+		}
 		return nil, fmt.Errorf("realtime: encoding %q: %w", event, err)
 	}
 	return p, nil
@@ -204,14 +217,16 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 
 func (g *Gateway) addClient(c *Client) {
 	g.clientsMu.Lock()
-	g.clients[c] = struct{}{}
+	g.clients[c.ID()] = c
 	g.clientsMu.Unlock()
 	g.countDirty.Store(true)
 }
 
 func (g *Gateway) removeClient(c *Client) {
 	g.clientsMu.Lock()
-	delete(g.clients, c)
+	if g.clients[c.ID()] == c {
+		delete(g.clients, c.ID())
+	}
 	g.clientsMu.Unlock()
 	g.countDirty.Store(true)
 }

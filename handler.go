@@ -38,14 +38,14 @@ func (r *Request) Arg(i int, v any) error {
 }
 
 // Handle registers fn for client events named event. It returns an error for
-// the built-in events (subscribe, unsubscribe, ping, get-subscriptions) and
-// for Socket.IO's reserved names. Registering an event again replaces its
+// the built-in events (subscribe, unsubscribe, ping, get-subscriptions,
+// auth:refresh) and for Socket.IO's reserved names. Registering an event again replaces its
 // handler.
 func (g *Gateway) Handle(event string, fn HandlerFunc) error {
 	if fn == nil {
 		return invalid("nil handler for %q", event)
 	}
-	if event == "" || slices.Contains(builtinEvents, event) || slices.Contains(reservedEvents, event) {
+	if event == "" || slices.Contains(builtinEvents, event) || socketio.IsReservedEvent(event) {
 		return invalid("event %q is reserved", event)
 	}
 	g.handlersMu.Lock()
@@ -53,6 +53,3 @@ func (g *Gateway) Handle(event string, fn HandlerFunc) error {
 	g.handlersMu.Unlock()
 	return nil
 }
-
-// reservedEvents are names socket.io-client never sends as events.
-var reservedEvents = []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}

@@ -61,6 +61,7 @@ type JWTAuthenticator struct {
 	emailClaim  string
 	allowQuery  bool
 	needIssuer  bool
+	leeway      time.Duration
 }
 
 // JWTOption configures a JWTAuthenticator.
@@ -118,6 +119,7 @@ func NewJWTAuthenticator(opts ...JWTOption) (*JWTAuthenticator, error) {
 		emailClaim:  c.emailClaim,
 		allowQuery:  c.allowQuery,
 		needIssuer:  c.issuer != "",
+		leeway:      c.leeway,
 	}
 	if c.keyFunc == nil {
 		key := c.key
@@ -167,9 +169,11 @@ func (a *JWTAuthenticator) verify(ctx context.Context, token string) (*Identity,
 	if email, ok := claims[a.emailClaim].(string); ok {
 		id.Email = email
 	}
-	// The parser has already required exp, so this only converts it.
+	// The parser has already required exp, so this only converts it. The
+	// token is accepted until exp plus the leeway, so that is when a
+	// connection holding it expires.
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
-		id.ExpiresAt = exp.Time
+		id.ExpiresAt = exp.Time.Add(a.leeway)
 	}
 	return id, nil
 }

@@ -2,8 +2,10 @@ package realtime
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -87,12 +89,24 @@ type handshakeLimiter struct {
 	buckets map[string]*rate.Limiter
 }
 
+// maxHandshakeBuckets bounds the addresses tracked at once: past it, idle
+// buckets are swept at once, and a new address is refused while the map is
+// still full (a flood from that many addresses is refused until it ebbs).
+const maxHandshakeBuckets = 1 << 16
+
 func (h *handshakeLimiter) allow(addr string, now time.Time) bool {
 	h.mu.Lock()
 	b := h.buckets[addr]
 	if b == nil {
 		if h.buckets == nil {
 			h.buckets = make(map[string]*rate.Limiter)
+		}
+		if len(h.buckets) >= maxHandshakeBuckets {
+			h.sweepLocked(now)
+			if len(h.buckets) >= maxHandshakeBuckets {
+				h.mu.Unlock()
+				return false
+			}
 		}
 		b = rate.NewLimiter(h.limit, h.burst)
 		h.buckets[addr] = b
@@ -106,6 +120,10 @@ func (h *handshakeLimiter) allow(addr string, now time.Time) bool {
 func (h *handshakeLimiter) sweep(now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.sweepLocked(now)
+}
+
+func (h *handshakeLimiter) sweepLocked(now time.Time) {
 	for addr, b := range h.buckets {
 		if b.TokensAt(now) >= float64(h.burst) {
 			delete(h.buckets, addr)
@@ -123,12 +141,24 @@ func (g *Gateway) allowRequest(r *http.Request) error {
 	return &engineio.RefusedError{Status: http.StatusServiceUnavailable, RetryAfter: time.Second, Reason: "too many handshakes from this address"}
 }
 
-// hostOnly is the default client address: the peer's IP without its port.
+// hostOnly is the default client address: the peer's IP without its port,
+// and for IPv6 its /64 network, since one host commonly holds a whole /64
+// and could otherwise use a new address for every connection.
 func hostOnly(remoteAddr string, _ http.Header) string {
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+	host := remoteAddr
+	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		host = h
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
 		return host
 	}
-	return remoteAddr
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	prefix, _ := ip.Prefix(64)
+	return prefix.String()
 }
 
 // WithConnectionLimits bounds connections overall, per client address and
@@ -154,7 +184,7 @@ func WithConnectionLimits(total, perAddress, perUser int) Option {
 // reports it as a connect_error and retries with its backoff.
 func WithHandshakeRate(perSecond float64, burst int) Option {
 	return func(c *config) error {
-		if perSecond <= 0 || burst < 1 {
+		if !(perSecond > 0) || math.IsInf(perSecond, 1) || burst < 1 { // also refuses NaN
 			return invalid("handshake rate %v/s burst %d: want a positive rate and a burst of at least 1", perSecond, burst)
 		}
 		c.handshakes = &handshakeLimiter{limit: rate.Limit(perSecond), burst: burst}

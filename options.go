@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tradewithai/realtime/internal/engineio"
@@ -224,8 +225,8 @@ func WithMaxSymbols(n int) Option {
 func WithAllowedOrigins(origins ...string) Option {
 	return func(c *config) error {
 		for _, o := range origins {
-			if o == "" {
-				return invalid("empty origin")
+			if o != "*" && !strings.Contains(o, "://") {
+				return invalid("origin %q: want scheme://host[:port] or *", o)
 			}
 		}
 		c.engine.AllowedOrigins = append([]string(nil), origins...)

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"strings"
 	"sync"
 )
 
@@ -53,10 +54,19 @@ func DefaultChannels() []Channel {
 
 // RoomNaming names the rooms the gateway manages.
 type RoomNaming struct {
-	// User names the private room every connection of a user joins.
+	// User names the private room every connection of a user joins. It must
+	// be a fixed prefix followed by the id (User("") is the prefix), and no
+	// channel's rooms may start with that prefix: New checks both, so that
+	// no subscription can name a user room.
 	User func(userID string) string
 	// Symbol names the room of one symbol of a channel.
 	Symbol func(channel, symbol string) string
+}
+
+// isUserRoom reports whether room has the form of a user room: client
+// subscriptions may never name one, whoever it belongs to.
+func (g *Gateway) isUserRoom(room string) bool {
+	return strings.HasPrefix(room, g.userRoomPrefix)
 }
 
 // DefaultRoomNaming returns "user:<id>" and "<channel>:<symbol>" (for

@@ -86,11 +86,12 @@ func (c *counters) snapshot() Counters {
 }
 
 // Stats returns a snapshot of the connected clients and the counters. It
-// takes no lock that delivery needs, so it can be called at any rate.
+// holds no lock while it builds the snapshot, only each client's own
+// briefly, so it can be called at any rate without stalling delivery.
 func (g *Gateway) Stats() Stats {
 	g.clientsMu.RLock()
 	clients := make([]*Client, 0, len(g.clients))
-	for c := range g.clients {
+	for _, c := range g.clients {
 		clients = append(clients, c)
 	}
 	g.clientsMu.RUnlock()

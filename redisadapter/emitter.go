@@ -1,0 +1,135 @@
+package redisadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tradewithai/realtime"
+)
+
+// emitterUID marks messages published by emitters, as Node's
+// @socket.io/redis-emitter marks them: no server ignores them as its own.
+const emitterUID = "emitter"
+
+// reservedEvents are the event names socket.io-client keeps for itself;
+// Node's emitter refuses them too.
+var reservedEvents = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true,
+	"disconnecting": true, "newListener": true, "removeListener": true,
+}
+
+// Emitter publishes events to the clients of every gateway instance (and
+// Node Socket.IO server) of a cluster, from a process that hosts no
+// sockets: an order engine, a market-data feed. It speaks the protocol of
+// Node's @socket.io/redis-emitter 5.x.
+//
+// Each call is one PUBLISH (or, for room operations, one request), bounded
+// by ctx. An Emitter is safe for concurrent use and holds no resources of
+// its own: the Redis client stays the caller's.
+type Emitter struct {
+	client redis.UniversalClient
+	ch     channels
+	naming realtime.RoomNaming
+}
+
+// NewEmitter returns an Emitter publishing through client. Of the options,
+// WithKey and WithRoomNaming apply.
+func NewEmitter(client redis.UniversalClient, opts ...Option) (*Emitter, error) {
+	if client == nil {
+		return nil, invalid("nil redis client")
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Emitter{client: client, ch: newChannels(cfg.key), naming: cfg.naming}, nil
+}
+
+// Emit sends an event to the clients sel picks on every instance: the
+// members of any of sel.Rooms (everyone when it is empty) except the
+// members of any of sel.Except. data is what the gateway's methods take:
+// a JSON-encodable value, or a []byte that clients receive as binary.
+func (e *Emitter) Emit(ctx context.Context, sel realtime.Selector, event string, data any) error {
+	if event == "" {
+		return errors.New("redisadapter: empty event name")
+	}
+	if reservedEvents[event] {
+		return fmt.Errorf("redisadapter: %q is a reserved event name", event)
+	}
+	msg, err := encodeBroadcast(emitterUID, sel, event, []any{data})
+	if err != nil {
+		return err
+	}
+	channel := e.ch.broadcastChannel(sel)
+	if err := e.client.Publish(ctx, channel, msg).Err(); err != nil {
+		return fmt.Errorf("redisadapter: publishing %q to %s: %w", event, channel, err)
+	}
+	return nil
+}
+
+// BroadcastToRoom sends an event to every client in room, on every
+// instance.
+func (e *Emitter) BroadcastToRoom(ctx context.Context, room, event string, data any) error {
+	return e.Emit(ctx, realtime.Selector{Rooms: []string{room}}, event, data)
+}
+
+// BroadcastToRooms sends an event to the clients of several rooms; a
+// client in more than one of them receives it once.
+func (e *Emitter) BroadcastToRooms(ctx context.Context, rooms []string, event string, data any) error {
+	if len(rooms) == 0 {
+		return errors.New("redisadapter: no rooms")
+	}
+	return e.Emit(ctx, realtime.Selector{Rooms: rooms}, event, data)
+}
+
+// SendToUser sends an event to every connection of a user, on every
+// instance (the user's room, named by WithRoomNaming).
+func (e *Emitter) SendToUser(ctx context.Context, userID, event string, data any) error {
+	return e.BroadcastToRoom(ctx, e.naming.User(userID), event, data)
+}
+
+// PublishToSymbol sends an update about one symbol of a channel to the
+// subscribers of the channel and of that symbol's room, each client once,
+// as Gateway.PublishToSymbol does.
+func (e *Emitter) PublishToSymbol(ctx context.Context, channel, symbol, event string, data any) error {
+	return e.Emit(ctx, realtime.Selector{Rooms: []string{channel, e.naming.Symbol(channel, symbol)}}, event, data)
+}
+
+// Broadcast sends an event to every connected client, on every instance.
+func (e *Emitter) Broadcast(ctx context.Context, event string, data any) error {
+	return e.Emit(ctx, realtime.Selector{}, event, data)
+}
+
+// JoinRooms makes the clients sel picks, on every instance, join rooms.
+func (e *Emitter) JoinRooms(ctx context.Context, sel realtime.Selector, rooms ...string) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	return e.request(ctx, reqRemoteJoin, sel, rooms)
+}
+
+// LeaveRooms makes the clients sel picks, on every instance, leave rooms.
+func (e *Emitter) LeaveRooms(ctx context.Context, sel realtime.Selector, rooms ...string) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	return e.request(ctx, reqRemoteLeave, sel, rooms)
+}
+
+// DisconnectSockets disconnects the clients sel picks, on every instance.
+func (e *Emitter) DisconnectSockets(ctx context.Context, sel realtime.Selector) error {
+	return e.request(ctx, reqRemoteDisconnect, sel, nil)
+}
+
+func (e *Emitter) request(ctx context.Context, typ int, sel realtime.Selector, rooms []string) error {
+	msg, err := encodeSelectorRequest("", typ, sel, rooms)
+	if err != nil {
+		return err
+	}
+	if err := e.client.Publish(ctx, e.ch.request, msg).Err(); err != nil {
+		return fmt.Errorf("redisadapter: publishing a request: %w", err)
+	}
+	return nil
+}
