@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/tradewithai/realtime/internal/engineio"
 )
 
@@ -20,9 +22,10 @@ type Conn struct {
 	cancel context.CancelFunc
 
 	decoder      Decoder
-	attachTimer  *time.Timer // running while a binary packet waits for attachments
-	pendingBytes int64       // attachment bytes received for the pending packet
-	refusals     int         // CONNECT packets refused so far
+	attachTimer  *time.Timer   // running while a binary packet waits for attachments
+	pendingBytes int64         // attachment bytes received for the pending packet
+	refusals     int           // CONNECT packets refused so far
+	connects     *rate.Limiter // paces CONNECT packets after the first
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per joined namespace; usually one
@@ -31,8 +34,12 @@ type Conn struct {
 }
 
 // maxConnectRefusals bounds the CONNECT packets a connection may have
-// refused before it is closed: each one runs the authenticator.
-const maxConnectRefusals = 5
+// refused before it is closed, and maxConnectBurst the CONNECT packets it
+// may send at once (then one a second): each one runs the authenticator.
+const (
+	maxConnectRefusals = 5
+	maxConnectBurst    = 10
+)
 
 func (srv *Server) newConn(sess *engineio.Session) engineio.Receiver {
 	c := &Conn{srv: srv, sess: sess}
@@ -185,6 +192,15 @@ func (c *Conn) socket(nsp string) *Socket {
 }
 
 func (c *Conn) onConnect(p *Packet) {
+	// Each CONNECT runs the authenticator: a client may join a few
+	// namespaces at once and retry now and then, not flood.
+	if c.connects == nil {
+		c.connects = rate.NewLimiter(rate.Every(time.Second), maxConnectBurst)
+	}
+	if !c.connects.Allow() {
+		c.sess.Abort(ErrTooManyRefusals)
+		return
+	}
 	ns := c.srv.namespace(p.Namespace)
 	if ns == nil {
 		c.sendConnectError(p.Namespace, &ConnectRefused{Message: "Invalid namespace"})

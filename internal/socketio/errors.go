@@ -12,8 +12,8 @@ var (
 	// ErrConnectTimeout: the client did not join a namespace in time.
 	ErrConnectTimeout = errors.New("connect timeout")
 	// ErrTooManyRefusals: the client kept sending CONNECT packets that were
-	// refused.
-	ErrTooManyRefusals = errors.New("too many refused connection attempts")
+	// refused, or sent them too fast.
+	ErrTooManyRefusals = errors.New("too many connection attempts")
 	// ErrHandlerPanic: a handler panicked while handling the client's
 	// packet; the connection is closed, the server goes on.
 	ErrHandlerPanic = errors.New("handler panic")

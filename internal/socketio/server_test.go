@@ -474,3 +474,13 @@ func TestSocketContextEndsWhileItsHandlerRuns(t *testing.T) {
 	s.Conn().Session().Abort(engineio.ErrForcedClose)
 	await(t, h.ctxDone, "the handler to see its context canceled")
 }
+
+func TestConnectFloodClosesTheConnection(t *testing.T) {
+	h := newRecordingHandler()
+	url := startServer(t, socketio.Config{}, map[string]socketio.Handler{"/": h})
+	c := dialRaw(t, url)
+	for range 11 {
+		c.send(`40`)
+	}
+	c.expectClosed()
+}
