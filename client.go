@@ -166,13 +166,6 @@ func (g *Gateway) authenticate(ctx context.Context, h *Handshake) (id *Identity,
 func (h namespaceHandler) Connected(s *socketio.Socket) {
 	g := h.g
 	c := s.Value().(*Client)
-	// `connected` is the client's first event: rooms are joined after it.
-	_ = c.Emit("connected", connectedPayload{
-		Message:   "Connected to the realtime gateway",
-		ClientID:  c.ID(),
-		UserID:    c.userID,
-		Timestamp: Timestamp(c.connectedAt),
-	})
 	c.mu.Lock()
 	if c.closed {
 		// Disconnected already (by the host, say): Disconnect has run and
@@ -180,8 +173,19 @@ func (h namespaceHandler) Connected(s *socketio.Socket) {
 		c.mu.Unlock()
 		return
 	}
-	g.rooms.join(c, allRoom, c.userRoom)
 	g.addClient(c)
+	// `connected` is queued and the rooms joined under the registry's
+	// lock, so that it is the client's first event: a broadcast either
+	// misses the client or comes after it.
+	g.rooms.mu.Lock()
+	_ = c.Emit("connected", connectedPayload{
+		Message:   "Connected to the realtime gateway",
+		ClientID:  c.ID(),
+		UserID:    c.userID,
+		Timestamp: Timestamp(c.connectedAt),
+	})
+	g.rooms.joinLocked(c, allRoom, c.userRoom)
+	g.rooms.mu.Unlock()
 	c.mu.Unlock()
 	g.counters.connections.Add(1)
 	c.watchExpiry()
@@ -206,8 +210,11 @@ func (h namespaceHandler) Disconnect(s *socketio.Socket, reason error) {
 	c.mu.Unlock()
 	h.g.removeClient(c)
 	h.g.cfg.limits.release(c.addr, c.userID)
-	if errors.Is(reason, engineio.ErrSlowConsumer) {
+	switch {
+	case errors.Is(reason, engineio.ErrSlowConsumer):
 		h.g.counters.slowConsumers.Add(1)
+	case errors.Is(reason, engineio.ErrPayloadTooLarge):
+		h.g.counters.refuse(CodePayloadTooLarge)
 	}
 	h.g.cfg.logger.Debug("realtime: client disconnected", "client", c.ID(), "user", c.userID, "reason", reason)
 }

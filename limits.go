@@ -19,6 +19,10 @@ const (
 	// per user) is reached. The client receives it as connect_error
 	// err.data.code.
 	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
+	// CodePayloadTooLarge counts connections closed because the client sent
+	// more than the maximum payload in one message or request (WebSocket
+	// close 1009, or HTTP 413 for long-polling).
+	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
 	// CodeHandshakeRateLimited counts handshakes refused because their
 	// address opened sessions too fast; the client receives HTTP 503 with
 	// Retry-After (see WithHandshakeRate).
@@ -138,7 +142,10 @@ func (g *Gateway) allowRequest(r *http.Request) error {
 		return nil
 	}
 	g.counters.refuse(CodeHandshakeRateLimited)
-	return &engineio.RefusedError{Status: http.StatusServiceUnavailable, RetryAfter: time.Second, Reason: "too many handshakes from this address"}
+	// The time one token takes to return: a client that waits that long
+	// is admitted.
+	retry := time.Duration(math.Ceil(1/float64(g.cfg.handshakes.limit))) * time.Second
+	return &engineio.RefusedError{Status: http.StatusServiceUnavailable, RetryAfter: max(retry, time.Second), Reason: "too many handshakes from this address"}
 }
 
 // hostOnly is the default client address: the peer's IP without its port,

@@ -112,6 +112,10 @@ type room struct {
 func (r *roomRegistry) join(c *Client, names ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.joinLocked(c, names...)
+}
+
+func (r *roomRegistry) joinLocked(c *Client, names ...string) {
 	if r.rooms == nil {
 		r.rooms = make(map[string]*room)
 	}

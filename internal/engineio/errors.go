@@ -19,12 +19,15 @@ var (
 	ErrPingTimeout = errors.New("ping timeout")
 	// ErrParseError: the client sent a malformed packet.
 	ErrParseError = errors.New("parse error")
+	// ErrPayloadTooLarge: the client sent a message or request body over
+	// the maximum payload.
+	ErrPayloadTooLarge = errors.New("payload too large")
 	// ErrForcedClose: the server closed the session.
 	ErrForcedClose = errors.New("forced close")
 	// ErrServerShutdown: the server is shutting down.
 	ErrServerShutdown = errors.New("server shutting down")
-	// ErrSlowConsumer: the session's outbound queue overflowed because the
-	// client does not read fast enough.
+	// ErrSlowConsumer: the session's outbound queue overflowed, or a write
+	// to it timed out, because the client does not read fast enough.
 	ErrSlowConsumer = errors.New("slow consumer")
 	// ErrClosed is returned by Send on a session that is closing or closed.
 	ErrClosed = errors.New("engineio: session closed")

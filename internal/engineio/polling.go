@@ -122,7 +122,7 @@ func (s *Session) servePollPost(w http.ResponseWriter, r *http.Request) {
 	limit := s.srv.cfg.MaxPayload
 	if r.ContentLength > limit {
 		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-		s.Abort(ErrTransportError)
+		s.Abort(ErrPayloadTooLarge)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -130,6 +130,8 @@ func (s *Session) servePollPost(w http.ResponseWriter, r *http.Request) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			s.Abort(ErrPayloadTooLarge)
+			return
 		}
 		s.Abort(ErrTransportError)
 		return

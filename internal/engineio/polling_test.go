@@ -218,7 +218,7 @@ func TestPollingPayloadLimit(t *testing.T) {
 			if r.status != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status %d body %q, want 413", r.status, r.body)
 			}
-			rec.expectClosed(t, engineio.ErrTransportError)
+			rec.expectClosed(t, engineio.ErrPayloadTooLarge)
 			expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
 		})
 	}

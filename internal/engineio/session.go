@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -468,7 +469,11 @@ func (s *Session) writeLoop() {
 			s.mu.Lock()
 			s.writing = false
 			s.mu.Unlock()
-			s.Abort(ErrTransportError)
+			reason := ErrTransportError
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				reason = ErrSlowConsumer // the client stopped reading
+			}
+			s.Abort(reason)
 			return
 		}
 	}

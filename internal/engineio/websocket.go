@@ -173,6 +173,8 @@ func (ws *wsConn) close() {
 func readReason(err error) error {
 	var ce *websocket.CloseError
 	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		return ErrPayloadTooLarge
 	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return ErrTransportClose
 	default:

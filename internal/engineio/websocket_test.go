@@ -131,7 +131,7 @@ func TestWebSocketMaxPayload(t *testing.T) {
 				rec.expectOpen(t)
 				return
 			}
-			rec.expectClosed(t, engineio.ErrTransportError)
+			rec.expectClosed(t, engineio.ErrPayloadTooLarge)
 			expectConnEnd(t, c)
 			if n := h.srv.Len(); n != 0 {
 				t.Errorf("Len() = %d, want 0", n)
