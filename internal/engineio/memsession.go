@@ -47,14 +47,14 @@ func (srv *Server) NewMemorySession(w io.Writer) (*Session, func(data []byte, bi
 // never reads from it because no read loop runs for a memory session.
 type memConn struct{ w io.Writer }
 
-func (c memConn) Read([]byte) (int, error)           { return 0, io.EOF }
-func (c memConn) Write(p []byte) (int, error)        { return c.w.Write(p) }
-func (c memConn) Close() error                       { return nil }
-func (c memConn) LocalAddr() net.Addr                { return memAddr{} }
-func (c memConn) RemoteAddr() net.Addr               { return memAddr{} }
-func (c memConn) SetDeadline(time.Time) error        { return nil }
-func (c memConn) SetReadDeadline(time.Time) error    { return nil }
-func (c memConn) SetWriteDeadline(t time.Time) error { return nil }
+func (c memConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (c memConn) Write(p []byte) (int, error)      { return c.w.Write(p) }
+func (c memConn) Close() error                     { return nil }
+func (c memConn) LocalAddr() net.Addr              { return memAddr{} }
+func (c memConn) RemoteAddr() net.Addr             { return memAddr{} }
+func (c memConn) SetDeadline(time.Time) error      { return nil }
+func (c memConn) SetReadDeadline(time.Time) error  { return nil }
+func (c memConn) SetWriteDeadline(time.Time) error { return nil }
 
 type memAddr struct{}
 
