@@ -182,7 +182,7 @@ type skipSet struct {
 
 func (s *skipSet) has(c *Client) bool {
 	for _, rm := range s.rooms {
-		if _, in := rm.index[c]; in {
+		if _, in := rm.indexOf(c); in {
 			return true
 		}
 	}

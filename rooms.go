@@ -105,8 +105,65 @@ type roomRegistry struct {
 }
 
 type room struct {
-	members []*Client // iterated by broadcasts
-	index   map[*Client]int
+	members []*Client       // iterated by broadcasts
+	index   map[*Client]int // positions in members; built only for rooms larger than smallRoom
+}
+
+// smallRoom is the size up to which a room finds members by scanning: most
+// rooms are a user's, with one or two members, and a map for each would
+// cost more memory than the scan costs time.
+const smallRoom = 8
+
+func (rm *room) indexOf(c *Client) (int, bool) {
+	if rm.index != nil {
+		i, in := rm.index[c]
+		return i, in
+	}
+	for i, m := range rm.members {
+		if m == c {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func (rm *room) add(c *Client) {
+	if _, in := rm.indexOf(c); in {
+		return
+	}
+	rm.members = append(rm.members, c)
+	switch {
+	case rm.index != nil:
+		rm.index[c] = len(rm.members) - 1
+	case len(rm.members) > smallRoom:
+		rm.index = make(map[*Client]int, len(rm.members))
+		for i, m := range rm.members {
+			rm.index[m] = i
+		}
+	}
+}
+
+func (rm *room) remove(c *Client) {
+	i, in := rm.indexOf(c)
+	if !in {
+		return
+	}
+	last := len(rm.members) - 1
+	if i != last {
+		moved := rm.members[last]
+		rm.members[i] = moved
+		if rm.index != nil {
+			rm.index[moved] = i
+		}
+	}
+	rm.members[last] = nil
+	rm.members = rm.members[:last]
+	if rm.index != nil {
+		delete(rm.index, c)
+		if len(rm.members) <= smallRoom/2 {
+			rm.index = nil
+		}
+	}
 }
 
 func (r *roomRegistry) join(c *Client, names ...string) {
@@ -122,14 +179,10 @@ func (r *roomRegistry) joinLocked(c *Client, names ...string) {
 	for _, name := range names {
 		rm := r.rooms[name]
 		if rm == nil {
-			rm = &room{index: make(map[*Client]int)}
+			rm = &room{}
 			r.rooms[name] = rm
 		}
-		if _, in := rm.index[c]; in {
-			continue
-		}
-		rm.index[c] = len(rm.members)
-		rm.members = append(rm.members, c)
+		rm.add(c)
 	}
 }
 
@@ -141,19 +194,7 @@ func (r *roomRegistry) leave(c *Client, names ...string) {
 		if rm == nil {
 			continue
 		}
-		i, in := rm.index[c]
-		if !in {
-			continue
-		}
-		last := len(rm.members) - 1
-		if i != last {
-			moved := rm.members[last]
-			rm.members[i] = moved
-			rm.index[moved] = i
-		}
-		rm.members[last] = nil
-		rm.members = rm.members[:last]
-		delete(rm.index, c)
+		rm.remove(c)
 		if len(rm.members) == 0 {
 			delete(r.rooms, name)
 		}

@@ -61,7 +61,10 @@ func NewServer(cfg Config, onSession func(*Session) Receiver) (*Server, error) {
 		}
 	}
 	srv.upgrader = websocket.Upgrader{
-		ReadBufferSize: 1024,
+		// ReadBufferSize 0 makes gorilla read through the buffered reader
+		// our Hijack hands it (see hijacker): small, and one we can ask
+		// whether data is buffered.
+		ReadBufferSize: 0,
 		// Frames are written by hand; the pool only serves gorilla's own
 		// rare control writes, so idle connections hold no write buffer.
 		WriteBufferPool:  &sync.Pool{},
@@ -167,12 +170,11 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 
 	var ws *wsConn
 	if transport == TransportWebSocket {
-		c, err := srv.upgrader.Upgrade(w, r, nil)
+		var err error
+		ws, err = srv.upgradeConn(w, r)
 		if err != nil {
 			return // the upgrader has answered
 		}
-		c.SetReadLimit(srv.cfg.MaxPayload)
-		ws = newWSConn(c)
 	}
 	s := srv.newSession(r, transport)
 	if err := srv.start(s, ws); err != nil {
@@ -310,15 +312,13 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 	s.upgrading = true
 	s.mu.Unlock()
 
-	c, err := srv.upgrader.Upgrade(w, r, nil)
+	ws, err := srv.upgradeConn(w, r)
 	if err != nil {
 		s.mu.Lock()
 		s.upgrading = false
 		s.mu.Unlock()
 		return // the upgrader has answered
 	}
-	c.SetReadLimit(srv.cfg.MaxPayload)
-	ws := newWSConn(c)
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()

@@ -1,10 +1,12 @@
 package engineio
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -31,7 +33,42 @@ var writeBufPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufSize
 type wsConn struct {
 	c         *websocket.Conn
 	nc        net.Conn
+	br        *bufio.Reader // gorilla's read buffer, ours to inspect
 	closeOnce sync.Once
+}
+
+// readBufferSize is a connection's read buffer: enough for the small
+// packets clients send, and gorilla reads larger ones in several fills.
+const readBufferSize = 512
+
+// hijacker hands gorilla/websocket a small buffered reader of ours instead
+// of net/http's 4 KiB one, so that an idle connection holds 512 bytes and
+// the read loop can tell whether a message is already buffered.
+type hijacker struct {
+	http.ResponseWriter
+	br *bufio.Reader
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return nc, brw, err // gorilla refuses data sent before the handshake ends
+	}
+	h.br = bufio.NewReaderSize(nc, readBufferSize)
+	return nc, bufio.NewReadWriter(h.br, brw.Writer), nil
+}
+
+// upgradeConn performs the WebSocket handshake.
+func (srv *Server) upgradeConn(w http.ResponseWriter, r *http.Request) (*wsConn, error) {
+	h := &hijacker{ResponseWriter: w}
+	c, err := srv.upgrader.Upgrade(h, r, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(srv.cfg.MaxPayload)
+	ws := newWSConn(c)
+	ws.br = h.br
+	return ws, nil
 }
 
 func newWSConn(c *websocket.Conn) *wsConn {
@@ -185,6 +222,14 @@ func readReason(err error) error {
 // readLoop reads the client's packets until the connection ends.
 func (s *Session) readLoop(ws *wsConn) {
 	for {
+		if ws.br != nil && ws.br.Buffered() == 0 {
+			// Idle connections wait here, in a shallow frame, so the
+			// runtime can shrink their stacks to the minimum.
+			if err := waitReadable(ws.nc); err != nil {
+				s.Abort(readReason(err))
+				return
+			}
+		}
 		typ, data, err := ws.c.ReadMessage()
 		if err != nil {
 			s.Abort(readReason(err))
