@@ -105,3 +105,31 @@ func checkResult(t *testing.T, cfg bench.Config, r bench.Result) {
 		t.Errorf("%s: inbound events/s %v, want some", r.Server, r.InboundPerSec)
 	}
 }
+
+// TestSoakSmoke runs the soak command for a moment at a tiny scale, so
+// that it cannot rot between real runs; its verdict (goroutines and heap
+// back to the baseline) must hold.
+func TestSoakSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the benchmark server")
+	}
+	root := nodetest.Root(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	soak := filepath.Join(dir, "soak")
+	build := exec.CommandContext(ctx, "go", "build", "-o", soak, "./bench/cmd/soak")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./bench/cmd/soak: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(ctx, soak, "-conns", "40", "-duration", "1s", "-ticks", "3")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("soak: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "returned to the baseline") {
+		t.Errorf("soak printed no verdict:\n%s", out)
+	}
+}
