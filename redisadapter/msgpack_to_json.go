@@ -4,12 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/tradewithai/realtime/internal/jsonenc"
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
@@ -123,10 +122,10 @@ func (m *msgReader) appendJSON(dst []byte, depth int) ([]byte, error) {
 		return strconv.AppendInt(dst, v, 10), err
 	case c == msgpcode.Float || c == msgpcode.Double:
 		v, err := m.dec.DecodeFloat64()
-		return appendNumber(dst, v), err
+		return jsonenc.AppendFloat(dst, v), err
 	case msgpcode.IsString(c):
 		s, err := m.dec.DecodeString()
-		return appendJSONString(dst, s), err
+		return jsonenc.AppendString(dst, s), err
 	case msgpcode.IsBin(c):
 		b, err := m.binary()
 		if err != nil {
@@ -169,7 +168,7 @@ func (m *msgReader) appendJSON(dst []byte, depth int) ([]byte, error) {
 			if err != nil {
 				return dst, err
 			}
-			dst = appendJSONString(dst, key)
+			dst = jsonenc.AppendString(dst, key)
 			dst = append(dst, ':')
 			if dst, err = m.appendJSON(dst, depth+1); err != nil {
 				return dst, err
@@ -241,79 +240,4 @@ func (m *msgReader) appendExt(dst []byte) ([]byte, error) {
 	dst = append(dst, '"')
 	dst = t.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
 	return append(dst, '"'), nil
-}
-
-// appendNumber writes f as JavaScript's JSON.stringify does.
-func appendNumber(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, "null"...)
-	}
-	// ECMAScript number formatting, as encoding/json implements it.
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
-	if format == 'e' {
-		// Clean up e-09 to e-9.
-		n := len(dst)
-		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, so the result is always valid UTF-8 JSON; U+2028 and U+2029 are
-// escaped as encoding/json does.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/tradewithai/realtime/internal/jsonenc"
 )
 
 // AppendPacket appends the text wire form of p to dst. For binary types the
@@ -61,7 +63,7 @@ func AppendEvent(dst []byte, nsp string, id uint64, hasID bool, name string, arg
 	start := len(dst)
 	dst = appendHeader(dst, t, n, nsp, id, hasID)
 	dst = append(dst, '[')
-	dst = appendString(dst, name)
+	dst = jsonenc.AppendString(dst, name)
 	dst, atts, err := appendArgs(dst, args, true, n)
 	if err != nil {
 		return dst[:start], nil, err
@@ -129,7 +131,7 @@ func appendArgs(dst []byte, args []any, leadingComma bool, binaryCount int) ([]b
 			}
 			dst = append(dst, v...)
 		case string:
-			dst = appendString(dst, v)
+			dst = jsonenc.AppendString(dst, v)
 		case nil:
 			dst = append(dst, "null"...)
 		case bool:
@@ -150,7 +152,7 @@ func appendArgs(dst []byte, args []any, leadingComma bool, binaryCount int) ([]b
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return dst, nil, fmt.Errorf("socketio: arg %d: unsupported value %v", k, v)
 			}
-			dst = appendFloat(dst, v)
+			dst = jsonenc.AppendFloat(dst, v)
 		default:
 			b, err := json.Marshal(v)
 			if err != nil {
@@ -160,67 +162,4 @@ func appendArgs(dst []byte, args []any, leadingComma bool, binaryCount int) ([]b
 		}
 	}
 	return dst, atts, nil
-}
-
-// appendFloat formats like encoding/json (and like JavaScript for the usual
-// range): plain decimal between 1e-6 and 1e21, exponent form outside.
-func appendFloat(dst []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
-	if format == 'e' {
-		// e-07 → e-7
-		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does, so the frame stays valid text.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
