@@ -32,6 +32,9 @@ type Server struct {
 	closing  bool
 
 	active tracker // sessions and the goroutines that serve them
+
+	pollerMu sync.Mutex
+	poller   *poller // parks idle WebSocket connections; started on demand
 }
 
 // NewServer returns a server that calls onSession for every new session and
@@ -341,7 +344,9 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 			ws.close()
 			return
 		}
-		s.readLoop(ws)
+		if !srv.park(s, ws) {
+			s.readLoop(ws)
+		}
 	}()
 }
 
@@ -350,6 +355,9 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 // request of a handler that is still running (about 10 KiB), which would
 // otherwise stay allocated for the connection's whole life.
 func (srv *Server) readInBackground(s *Session, ws *wsConn) {
+	if srv.park(s, ws) {
+		return
+	}
 	srv.active.add()
 	go func() {
 		defer srv.active.done()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -35,6 +36,14 @@ type wsConn struct {
 	nc        net.Conn
 	br        *bufio.Reader // gorilla's read buffer, ours to inspect
 	closeOnce sync.Once
+
+	// Set while the connection is parked in a poller (idle connections
+	// hold no goroutine).
+	poller  atomic.Pointer[poller]
+	fd      int32
+	reading atomic.Bool // a read burst is running
+	gone    bool        // removed from the poller; guarded by the poller's mu
+	session *Session
 }
 
 // readBufferSize is a connection's read buffer: enough for the small
@@ -203,7 +212,14 @@ func (ws *wsConn) writeClose(timeout time.Duration) {
 }
 
 func (ws *wsConn) close() {
-	ws.closeOnce.Do(func() { _ = ws.nc.Close() })
+	ws.closeOnce.Do(func() {
+		// Out of the poller first: once closed, the descriptor's number
+		// may be reused by another connection.
+		if p := ws.poller.Load(); p != nil {
+			p.remove(ws)
+		}
+		_ = ws.nc.Close()
+	})
 }
 
 // readReason maps a read error to the reason the session closes for.
@@ -230,24 +246,32 @@ func (s *Session) readLoop(ws *wsConn) {
 				return
 			}
 		}
-		typ, data, err := ws.c.ReadMessage()
-		if err != nil {
-			s.Abort(readReason(err))
-			return
-		}
-		if typ == websocket.BinaryMessage {
-			if !s.closed.Load() {
-				s.receive(data, true)
-			}
-			continue
-		}
-		p, err := decodeTextPacket(data, false)
-		if err == nil {
-			err = s.onPacket(p)
-		}
-		if err != nil {
-			s.Abort(ErrParseError)
+		if !s.readOne(ws) {
 			return
 		}
 	}
+}
+
+// readOne reads and handles one message; false means the session is over.
+func (s *Session) readOne(ws *wsConn) bool {
+	typ, data, err := ws.c.ReadMessage()
+	if err != nil {
+		s.Abort(readReason(err))
+		return false
+	}
+	if typ == websocket.BinaryMessage {
+		if !s.closed.Load() {
+			s.receive(data, true)
+		}
+		return true
+	}
+	p, err := decodeTextPacket(data, false)
+	if err == nil {
+		err = s.onPacket(p)
+	}
+	if err != nil {
+		s.Abort(ErrParseError)
+		return false
+	}
+	return true
 }
