@@ -144,6 +144,10 @@ func (h namespaceHandler) Connect(s *socketio.Socket, auth json.RawMessage) erro
 	}
 	c.identity.Store(id)
 	s.SetValue(c)
+	// The request's other headers and query parameters are not needed
+	// after authentication; a client that connects a namespace again on
+	// the same connection still has its Authorization header.
+	s.Conn().Session().ReleaseRequest("Authorization")
 	return nil
 }
 

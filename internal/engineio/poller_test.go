@@ -82,3 +82,49 @@ func TestIdleWebSocketsHoldNoGoroutine(t *testing.T) {
 		t.Errorf("received %d hellos, want %d", recv.got["hello"], conns)
 	}
 }
+
+type releasingReceiver struct {
+	s    *engineio.Session
+	done chan *engineio.Handshake
+}
+
+func (r *releasingReceiver) Receive([]byte, bool) {
+	r.s.ReleaseRequest("Authorization")
+	r.done <- r.s.Handshake()
+}
+
+func (r *releasingReceiver) Closed(error) {}
+
+func TestReleaseRequestKeepsOnlyWhatIsNamed(t *testing.T) {
+	recv := &releasingReceiver{done: make(chan *engineio.Handshake, 1)}
+	srv, err := engineio.NewServer(engineio.Config{}, func(s *engineio.Session) engineio.Receiver { recv.s = s; return recv })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Shutdown(t.Context())
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket&token=abc&room=x"
+	c, _, err := websocket.DefaultDialer.Dial(url, map[string][]string{"Authorization": {"Bearer t"}, "Cookie": {"session=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, _, err := c.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteMessage(websocket.TextMessage, []byte("4x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case h := <-recv.done:
+		if len(h.Header) != 1 || h.Header.Get("Authorization") != "Bearer t" {
+			t.Errorf("headers kept: %v", h.Header)
+		}
+		if len(h.Query) != 1 || h.Query.Get("token") != "abc" {
+			t.Errorf("query kept: %v", h.Query)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message")
+	}
+}

@@ -95,6 +95,31 @@ func (s *Session) ID() string { return s.id }
 // Handshake returns the request that opened the session.
 func (s *Session) Handshake() *Handshake { return &s.handshake }
 
+// ReleaseRequest drops what the session keeps of the request that opened
+// it, except the named headers and the `token` query parameter, once the
+// application has read what it needs (authenticated the client): the
+// headers and query of a browser's request are a large part of an idle
+// session's memory. Call it from Receive (the read path), which is the only
+// place the handshake is read.
+func (s *Session) ReleaseRequest(keepHeaders ...string) {
+	h := &s.handshake
+	var header http.Header
+	for _, k := range keepHeaders {
+		if v := h.Header.Values(k); len(v) > 0 {
+			if header == nil {
+				header = make(http.Header, len(keepHeaders))
+			}
+			header[http.CanonicalHeaderKey(k)] = v
+		}
+	}
+	h.Header = header
+	var query url.Values
+	if v := h.Query["token"]; len(v) > 0 {
+		query = url.Values{"token": v}
+	}
+	h.Query = query
+}
+
 // Transport returns the transport in use: TransportPolling or
 // TransportWebSocket.
 func (s *Session) Transport() string {
