@@ -350,10 +350,11 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-// readInBackground runs a WebSocket's read loop on a goroutine of its own
-// and lets the HTTP handler return: net/http keeps the buffers and the
-// request of a handler that is still running (about 10 KiB), which would
-// otherwise stay allocated for the connection's whole life.
+// readInBackground parks a WebSocket in the poller (or, where that is not
+// possible, runs its read loop on a goroutine of its own) and lets the HTTP
+// handler return: net/http keeps the buffers and the request of a handler
+// that is still running (about 10 KiB), which would otherwise stay
+// allocated for the connection's whole life.
 func (srv *Server) readInBackground(s *Session, ws *wsConn) {
 	if srv.park(s, ws) {
 		return
