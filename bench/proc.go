@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -72,22 +71,6 @@ func CPUTimes(pid int) (user, system time.Duration, err error) {
 		return 0, 0, fmt.Errorf("bench: /proc/%d/stat: %w", pid, err)
 	}
 	return time.Duration(utime) * time.Second / clockTicks, time.Duration(stime) * time.Second / clockTicks, nil
-}
-
-// RaiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit, for this
-// process and the processes it starts, and returns the new soft limit.
-func RaiseFileLimit() (uint64, error) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0, fmt.Errorf("bench: getrlimit: %w", err)
-	}
-	if lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			return 0, fmt.Errorf("bench: setrlimit: %w", err)
-		}
-	}
-	return lim.Cur, nil
 }
 
 // LoadAverage returns the first three fields of /proc/loadavg: the
