@@ -251,12 +251,3 @@ func (p *Prepared) WithKey(key uint64) *Prepared {
 	}
 	return p
 }
-
-// Size returns the encoded size in bytes.
-func (p *Prepared) Size() int {
-	n := 0
-	for _, m := range p.msgs {
-		n += len(m.Data)
-	}
-	return n
-}
