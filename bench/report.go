@@ -248,3 +248,47 @@ func WriteSteps(w io.Writer, results []Result) {
 	}
 	tw.Flush()
 }
+
+// WriteFloorTable writes each server's deliveries per CPU-second at the
+// reference rates next to the bare write loop's (see Floor), medians over
+// repetitions: how far each server is from the floor, and the most that one
+// write per delivery allows against Node.
+func WriteFloorTable(w io.Writer, cfg Config, results []Result, floors []Floor) {
+	fmt.Fprintln(w, "| deliveries per CPU-s | bare write loop | Node socket.io | Go gateway | loop/Node | Go/loop |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	for _, ref := range []struct {
+		subs int
+		rate float64
+		pick func(Result) []Step
+	}{
+		{cfg.SmallConns, cfg.SmallRefRate, func(r Result) []Step { return r.Small }},
+		{cfg.Conns, cfg.LargeRefRate, func(r Result) []Step { return r.Large }},
+	} {
+		var loop []float64
+		for _, f := range floors {
+			if f.Subscribers == ref.subs && f.Rate == ref.rate {
+				loop = append(loop, f.PerCPUSecond())
+			}
+		}
+		perServer := map[string][]float64{}
+		for _, r := range results {
+			if v, _, ok := atRate(ref.pick(r), ref.rate, Step.PerCPUSecond); ok {
+				perServer[r.Server] = append(perServer[r.Server], v)
+			}
+		}
+		l, n, g := median(loop), median(perServer[ServerNode]), median(perServer[ServerGo])
+		cell := func(v float64) string {
+			if math.IsNaN(v) {
+				return "–"
+			}
+			return formatValue(v, "/CPU-s", false)
+		}
+		ratio := func(a, b float64) string {
+			if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2fx", a/b)
+		}
+		fmt.Fprintf(w, "| %d subs @%g/s | %s | %s | %s | %s | %s |\n", ref.subs, ref.rate, cell(l), cell(n), cell(g), ratio(l, n), ratio(g, l))
+	}
+}

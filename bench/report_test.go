@@ -77,3 +77,32 @@ func TestTableRatiosAndTargets(t *testing.T) {
 		t.Errorf("table row for handshakes not as expected:\n%s", b.String())
 	}
 }
+
+// TestFloorTable checks the bare write loop's comparison: medians of each
+// at the reference rates, and the two ratios.
+func TestFloorTable(t *testing.T) {
+	cfg := DefaultConfig()
+	step := func(subs int, rate float64, cpu time.Duration) Step {
+		return Step{Subscribers: subs, Rate: rate, Delivered: 100_000, CPU: cpu}
+	}
+	results := []Result{
+		{Server: ServerNode, Small: []Step{step(1000, 50, 2*time.Second)}, Large: []Step{step(10000, 4, 4*time.Second)}},
+		{Server: ServerGo, Small: []Step{step(1000, 50, time.Second)}, Large: []Step{step(10000, 4, time.Second)}},
+	}
+	floors := []Floor{
+		{Subscribers: 1000, Rate: 50, Delivered: 100_000, CPU: time.Second / 2},
+		{Subscribers: 1000, Rate: 50, Delivered: 100_000, CPU: time.Second / 4},
+		{Subscribers: 1000, Rate: 50, Delivered: 100_000, CPU: time.Second},
+		{Subscribers: 10000, Rate: 4, Delivered: 100_000, CPU: 2 * time.Second},
+	}
+	var b strings.Builder
+	WriteFloorTable(&b, cfg, results, floors)
+	for _, want := range []string{
+		"| 1000 subs @50/s | 200k | 50k | 100k | 4.00x | 0.50x |",
+		"| 10000 subs @4/s | 50k | 25k | 100k | 2.00x | 2.00x |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("floor table lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -69,6 +69,7 @@ func TestCompareSmoke(t *testing.T) {
 		"| handshakes/s (JWT verified) |",
 		"max sustained deliveries/s",
 		"| inbound events/s |",
+		"| deliveries per CPU-s | bare write loop |",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("report lacks %q:\n%s", want, table)

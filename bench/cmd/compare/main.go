@@ -41,6 +41,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) == 2 && os.Args[1] == bench.FloorFlag {
+		if err := bench.RunFloorWriter(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
@@ -62,6 +69,7 @@ type options struct {
 	profileDir string
 	pprofAddr  string
 	quiet      bool
+	floor      bool
 }
 
 func parseFlags() (options, error) {
@@ -81,6 +89,7 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.profileDir, "profile", "", "save the Go server's CPU and heap profiles to this directory (skews its numbers slightly)")
 	flag.StringVar(&o.pprofAddr, "pprof", "", "serve the Go server's net/http/pprof on this loopback address (default with -profile: 127.0.0.1:6061)")
 	flag.BoolVar(&o.quiet, "q", false, "no progress lines")
+	flag.BoolVar(&o.floor, "floor", true, "also measure a bare write loop at the reference rates, each repetition")
 	flag.Parse()
 	for _, s := range strings.Split(servers, ",") {
 		s = strings.TrimSpace(s)
@@ -182,7 +191,10 @@ func run() error {
 	started := time.Now()
 	loadBefore := bench.LoadAverage()
 	logf(cfg.Log, "load average before: %s", loadBefore)
-	var results []bench.Result
+	var (
+		results []bench.Result
+		floors  []bench.Floor
+	)
 	for rep := range o.reps {
 		order := o.servers
 		if rep%2 == 1 {
@@ -200,6 +212,20 @@ func run() error {
 			}
 			results = append(results, res)
 		}
+		if o.floor {
+			for _, ref := range []struct {
+				subs int
+				rate float64
+			}{{cfg.SmallConns, cfg.SmallRefRate}, {cfg.Conns, cfg.LargeRefRate}} {
+				f, err := bench.MeasureFloor(ctx, exe, cfg, ref.subs, ref.rate)
+				if err != nil {
+					return fmt.Errorf("repetition %d, bare write loop: %w", rep+1, err)
+				}
+				logf(cfg.Log, "  bare write loop: %d subs × %g/s: %.0f deliveries per CPU-s (%.0f%% system)",
+					f.Subscribers, f.Rate, f.PerCPUSecond(), 100*f.SysCPU.Seconds()/max(f.CPU.Seconds(), 1e-9))
+				floors = append(floors, f)
+			}
+		}
 	}
 	elapsed := time.Since(started).Round(time.Second)
 	logf(cfg.Log, "all runs done in %v", elapsed)
@@ -208,6 +234,10 @@ func run() error {
 	writeHeader(&report, o, cfg, root)
 	fmt.Fprintf(&report, "Load average (1, 5, 15 min) before: %s; after: %s. Total time %v.\n\n", loadBefore, bench.LoadAverage(), elapsed)
 	bench.WriteTable(&report, bench.Summarize(cfg, results))
+	if len(floors) > 0 {
+		report.WriteString("\nThe same deliveries per CPU-second next to a bare write loop (one process writing the tick's frame to every connection in turn, one write per delivery, no protocol):\n\n")
+		bench.WriteFloorTable(&report, cfg, results, floors)
+	}
 	if o.steps {
 		report.WriteString("\nEvery fan-out step (delivered/s is over the step, drain included):\n\n```\n")
 		bench.WriteSteps(&report, results)
