@@ -26,8 +26,8 @@ type Client struct {
 	connectedAt time.Time
 
 	mu     sync.Mutex
-	expiry *time.Timer       // fires when the token expires
-	subs   map[string]string // subscribed room → its channel ("" for rooms the host joined); the user room not included
+	expiry *time.Timer     // fires when the token expires
+	subs   subscriptionSet // subscribed rooms and their channels; the user room not included
 	closed bool
 }
 
@@ -72,11 +72,8 @@ func (c *Client) Join(rooms ...string) {
 	if c.closed {
 		return
 	}
-	if c.subs == nil {
-		c.subs = make(map[string]string, len(rooms))
-	}
 	for _, r := range rooms {
-		c.subs[r] = ""
+		c.subs.set(r, "")
 	}
 	c.g.rooms.join(c, rooms...)
 }
@@ -86,7 +83,7 @@ func (c *Client) Leave(rooms ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range rooms {
-		delete(c.subs, r)
+		c.subs.delete(r)
 	}
 	c.g.rooms.leave(c, rooms...)
 }
@@ -96,8 +93,8 @@ func (c *Client) Leave(rooms ...string) {
 func (c *Client) Subscriptions() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	subs := make([]string, 0, len(c.subs))
-	for r := range c.subs {
+	subs := make([]string, 0, c.subs.len())
+	for r := range c.subs.all() {
 		subs = append(subs, r)
 	}
 	slices.Sort(subs)
@@ -122,7 +119,7 @@ func (h namespaceHandler) Connect(s *socketio.Socket, auth json.RawMessage) erro
 		// The Socket.IO decoder has checked that auth is a JSON object.
 		_ = json.Unmarshal(auth, &handshake.Auth)
 	}
-	id, refusal := g.authenticate(s.Context(), handshake)
+	id, refusal := g.authenticate(s, handshake)
 	if refusal != nil {
 		g.counters.refuse(refusal.Code)
 		g.cfg.logger.Debug("realtime: connection refused", "remote", hs.RemoteAddr, "code", refusal.Code, "err", refusal)
@@ -151,12 +148,18 @@ func (h namespaceHandler) Connect(s *socketio.Socket, auth json.RawMessage) erro
 	return nil
 }
 
-// authenticate runs the authenticator with a deadline, and turns a panic in
-// it into a refusal: a bug in a host's authenticator must not take the
-// connection's goroutine, or the server, down.
-func (g *Gateway) authenticate(ctx context.Context, h *Handshake) (id *Identity, refusal *AuthError) {
-	ctx, cancel := context.WithTimeout(ctx, authTimeout)
+// authenticate runs the authenticator with a deadline, canceled as well
+// when s's Context is, and turns a panic in it into a refusal: a bug in a
+// host's authenticator must not take the connection's goroutine, or the
+// server, down.
+func (g *Gateway) authenticate(s *socketio.Socket, h *Handshake) (id *Identity, refusal *AuthError) {
+	// Not derived from s.Context(): a context derived from another makes
+	// it allocate its Done channel, which every idle connection would then
+	// keep.
+	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 	defer cancel()
+	stop := s.AfterCancel(cancel)
+	defer stop()
 	defer func() {
 		if r := recover(); r != nil {
 			g.counters.handlerPanics.Add(1)
@@ -205,9 +208,9 @@ func (h namespaceHandler) Disconnect(s *socketio.Socket, reason error) {
 	if c.expiry != nil {
 		c.expiry.Stop()
 	}
-	rooms := make([]string, 0, len(c.subs)+2)
+	rooms := make([]string, 0, c.subs.len()+2)
 	rooms = append(rooms, allRoom, c.userRoom)
-	for r := range c.subs {
+	for r := range c.subs.all() {
 		rooms = append(rooms, r)
 	}
 	h.g.rooms.leave(c, rooms...)

@@ -234,18 +234,15 @@ func (g *Gateway) subscribe(c *Client, e *socketio.ClientEvent) (any, error) {
 	}
 	added := 0
 	for _, r := range rooms {
-		if _, in := c.subs[r]; !in {
+		if !c.subs.has(r) {
 			added++
 		}
 	}
-	if len(c.subs)+added > g.cfg.maxSubscriptions {
+	if c.subs.len()+added > g.cfg.maxSubscriptions {
 		return nil, NewError(CodeTooManySubscriptions, fmt.Sprintf("at most %d subscriptions per connection", g.cfg.maxSubscriptions))
 	}
-	if c.subs == nil {
-		c.subs = make(map[string]string, len(rooms))
-	}
 	for _, r := range rooms {
-		c.subs[r] = req.Channel
+		c.subs.set(r, req.Channel)
 	}
 	g.rooms.join(c, rooms...)
 	return subscriptionReply(req, rooms), nil
@@ -267,7 +264,7 @@ func (g *Gateway) unsubscribe(c *Client, e *socketio.ClientEvent) (any, error) {
 	defer c.mu.Unlock()
 	if len(req.Symbols) == 0 && ch.Symbols {
 		// The whole channel: its own room and every symbol room.
-		for r, owner := range c.subs {
+		for r, owner := range c.subs.all() {
 			if owner == ch.Name && r != ch.Name {
 				rooms = append(rooms, r)
 			}
@@ -275,7 +272,7 @@ func (g *Gateway) unsubscribe(c *Client, e *socketio.ClientEvent) (any, error) {
 		slices.Sort(rooms[1:])
 	}
 	for _, r := range rooms {
-		delete(c.subs, r)
+		c.subs.delete(r)
 	}
 	g.rooms.leave(c, rooms...)
 	return subscriptionReply(req, rooms), nil

@@ -59,7 +59,7 @@ func (g *Gateway) refreshToken(c *Client, e *socketio.ClientEvent) (any, error) 
 	}
 	hs := c.sock.Handshake()
 	h := &Handshake{Auth: map[string]any{"token": in.Token}, RemoteAddr: hs.RemoteAddr, Namespace: c.sock.Namespace()}
-	id, refusal := g.authenticate(c.Context(), h)
+	id, refusal := g.authenticate(c.sock, h)
 	if refusal != nil {
 		return nil, &Error{Code: refusal.Code, Message: refusal.Message, Err: refusal}
 	}

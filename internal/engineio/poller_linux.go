@@ -37,7 +37,7 @@ const pollerIdle = 100 * time.Millisecond
 // then reads on a goroutine of its own.
 func (srv *Server) park(s *Session, ws *wsConn) bool {
 	tcp, ok := ws.nc.(*net.TCPConn)
-	if !ok || ws.br == nil {
+	if !ok {
 		return false
 	}
 	rc, err := tcp.SyscallConn()
@@ -54,8 +54,9 @@ func (srv *Server) park(s *Session, ws *wsConn) bool {
 	}
 	ws.session, ws.fd = s, fd
 	ws.poller.Store(p)
-	// What gorilla buffered while the session was being set up is read
-	// now; the poller sees only what is still in the socket.
+	// What was buffered while the session was being set up (after an
+	// upgrade's probe) is read now; the poller sees only what is still in
+	// the socket.
 	ws.reading.Store(true)
 	srv.active.add()
 	go ws.burst()
@@ -203,13 +204,15 @@ func (ws *wsConn) burst() {
 	s := ws.session
 	defer s.srv.active.done()
 	for {
-		if ws.br.Buffered() == 0 && !socketHasData(ws.nc) {
+		if (ws.br == nil || ws.br.Buffered() == 0) && !socketHasData(ws.nc) {
 			break
 		}
 		if !s.readOne(ws) {
+			ws.putReader()
 			return
 		}
 	}
+	ws.putReader() // parked connections hold no read buffer
 	ws.reading.Store(false)
 	if err := ws.arm(); err != nil {
 		// Closed meanwhile (the descriptor left the poller), or epoll

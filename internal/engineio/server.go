@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,12 +65,11 @@ func NewServer(cfg Config, onSession func(*Session) Receiver) (*Server, error) {
 		}
 	}
 	srv.upgrader = websocket.Upgrader{
-		// ReadBufferSize 0 makes gorilla read through the buffered reader
-		// our Hijack hands it (see hijacker): small, and one we can ask
-		// whether data is buffered.
-		ReadBufferSize: 0,
-		// Frames are written by hand; the pool only serves gorilla's own
-		// rare control writes, so idle connections hold no write buffer.
+		// gorilla only performs the handshake (frames are read and written
+		// by hand): ReadBufferSize 0 makes it reuse net/http's reader
+		// rather than allocate one, and with a pool it allocates no write
+		// buffer.
+		ReadBufferSize:   0,
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: cfg.UpgradeTimeout,
 		CheckOrigin:      srv.origins.allowed,
@@ -120,7 +120,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sid := q.Get("sid")
 	if sid == "" {
-		srv.handshake(w, r, transport)
+		srv.handshake(w, r, q, transport)
 		return
 	}
 	srv.mu.RLock()
@@ -146,7 +146,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Values, transport string) {
 	if r.Method != http.MethodGet {
 		writeError(w, codeBadHandshakeMethod)
 		return
@@ -179,7 +179,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			return // the upgrader has answered
 		}
 	}
-	s := srv.newSession(r, transport)
+	s := srv.newSessionWithQuery(r, q, transport)
 	if err := srv.start(s, ws); err != nil {
 		switch {
 		case ws != nil:
@@ -244,13 +244,25 @@ func (s *Session) openPacket() []byte {
 // newSession builds a session that is not yet registered: nothing else
 // can reach it until register.
 func (srv *Server) newSession(r *http.Request, transport string) *Session {
+	return srv.newSessionWithQuery(r, r.URL.Query(), transport)
+}
+
+// newSessionWithQuery is newSession with the request's query parsed
+// already (parsing it again would be garbage on every handshake).
+func (srv *Server) newSessionWithQuery(r *http.Request, q url.Values, transport string) *Session {
+	// A constant, not the query's substring, which would keep the whole
+	// request line allocated for the session's life.
+	t := TransportPolling
+	if transport == TransportWebSocket {
+		t = TransportWebSocket
+	}
 	s := &Session{
 		id:        newSessionID(),
 		srv:       srv,
-		transport: transport,
+		transport: t,
 		handshake: Handshake{
 			Header:     r.Header,
-			Query:      r.URL.Query(),
+			Query:      q,
 			RemoteAddr: r.RemoteAddr,
 			Host:       r.Host,
 			Secure:     r.TLS != nil,
@@ -369,8 +381,8 @@ func (srv *Server) readInBackground(s *Session, ws *wsConn) {
 // probe runs the upgrade handshake on ws and switches the session to it.
 func (srv *Server) probe(s *Session, ws *wsConn) bool {
 	_ = ws.nc.SetReadDeadline(time.Now().Add(srv.cfg.UpgradeTimeout))
-	typ, data, err := ws.c.ReadMessage()
-	if err != nil || typ != websocket.TextMessage || string(data) != "2probe" {
+	binary, data, err := ws.readMessage(srv.cfg.MaxPayload, srv.cfg.WriteTimeout)
+	if err != nil || binary || string(data) != "2probe" {
 		return false
 	}
 	if ws.writeMessages([]Message{{Data: []byte("3probe")}}, srv.cfg.WriteTimeout) != nil {
@@ -382,8 +394,8 @@ func (srv *Server) probe(s *Session, ws *wsConn) bool {
 	s.mu.Unlock()
 
 	for {
-		typ, data, err = ws.c.ReadMessage()
-		if err != nil || typ != websocket.TextMessage {
+		binary, data, err = ws.readMessage(srv.cfg.MaxPayload, srv.cfg.WriteTimeout)
+		if err != nil || binary {
 			return false
 		}
 		switch string(data) {

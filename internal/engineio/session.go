@@ -54,30 +54,31 @@ type Session struct {
 	recv      Receiver
 	closed    atomic.Bool // set when closing starts; read on the receive path
 
-	mu          sync.Mutex
-	state       sessionState
-	closeReason error
-	transport   string
-	queue       []Message
-	spare       []Message
-	queueBytes  int
-
-	overflowed bool // the queue overflowed; the session is being aborted
-
-	ws        *wsConn // set once the session speaks WebSocket
-	probe     *wsConn // a WebSocket being upgraded to
-	upgrading bool
-	writing   bool   // a writer goroutine is draining the queue
-	writeFn   func() // s.writeLoop, bound once so starting a writer does not allocate
-
-	getActive  bool
-	postActive bool
-	releaseGet bool          // answer the pending GET even if nothing is queued
-	pollWake   chan struct{} // wakes the pending GET; polling sessions only
-
-	timer        *time.Timer
-	timerDue     time.Time
+	// The flags are grouped, ahead of the wider fields, so that they share
+	// words: there is one Session per connection.
+	mu           sync.Mutex
+	state        sessionState
+	overflowed   bool // the queue overflowed; the session is being aborted
+	upgrading    bool
+	writing      bool // a writer goroutine is draining the queue
+	getActive    bool
+	postActive   bool
+	releaseGet   bool // answer the pending GET even if nothing is queued
 	awaitingPong bool
+	closeReason  error
+	transport    string
+	queue        []Message
+	spare        []Message
+	queueBytes   int
+
+	ws      *wsConn // set once the session speaks WebSocket
+	probe   *wsConn // a WebSocket being upgraded to
+	writeFn func()  // s.writeLoop, bound once so starting a writer does not allocate
+
+	pollWake chan struct{} // wakes the pending GET; polling sessions only
+
+	timer    *time.Timer
+	timerDue time.Time
 
 	// deliverMu serialises Receive calls; recvMu orders them with Closed,
 	// which never runs during Receive.
@@ -85,8 +86,8 @@ type Session struct {
 	recvMu        sync.Mutex
 	receiving     bool
 	closePending  bool
-	pendingReason error
 	closeNotified bool
+	pendingReason error
 }
 
 // ID returns the session id (the `sid` query parameter).

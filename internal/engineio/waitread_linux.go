@@ -38,3 +38,10 @@ func waitReadable(c net.Conn) error {
 	}
 	return werr
 }
+
+// canWaitReadable reports whether waitReadable can wait for c without
+// reading from it.
+func canWaitReadable(c net.Conn) bool {
+	_, ok := c.(syscall.Conn)
+	return ok
+}

@@ -10,20 +10,20 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
-// Frames are written by hand (unmasked server frames, no compression), so
-// that a writer can put every queued message into one syscall:
-// gorilla/websocket writes each message with its own.
-// gorilla/websocket still performs the handshake and all reading.
+// Frames are written and read by hand: a writer puts every queued message
+// into one syscall (gorilla/websocket writes each message with its own), and
+// an idle connection holds no read buffer and no gorilla Conn.
+// gorilla/websocket performs only the handshake.
 
 const (
-	opText   = 0x1
-	opBinary = 0x2
-	opClose  = 0x8
-	opPong   = 0xA
+	opContinuation = 0x0
+	opText         = 0x1
+	opBinary       = 0x2
+	opClose        = 0x8
+	opPing         = 0x9
+	opPong         = 0xA
 
 	maxFrameHeader = 10
 	writeBufSize   = 32 << 10
@@ -32,62 +32,30 @@ const (
 var writeBufPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufSize); return &b }}
 
 type wsConn struct {
-	c         *websocket.Conn
 	nc        net.Conn
-	br        *bufio.Reader // gorilla's read buffer, ours to inspect
+	br        *bufio.Reader // a pooled buffer held only while reading (see takeReader), or the connection's own
 	closeOnce sync.Once
 
 	// Set while the connection is parked in a poller (idle connections
 	// hold no goroutine).
-	poller  atomic.Pointer[poller]
-	fd      int32
-	reading atomic.Bool // a read burst is running
-	gone    bool        // removed from the poller; guarded by the poller's mu
-	session *Session
+	poller    atomic.Pointer[poller]
+	fd        int32
+	reading   atomic.Bool // a read burst is running
+	gone      bool        // removed from the poller; guarded by the poller's mu
+	ownReader bool        // br is the connection's for good, not the pool's
+	session   *Session
 }
 
-// readBufferSize is a connection's read buffer: enough for the small
-// packets clients send, and gorilla reads larger ones in several fills.
-const readBufferSize = 512
-
-// hijacker hands gorilla/websocket a small buffered reader of ours instead
-// of net/http's 4 KiB one, so that an idle connection holds 512 bytes and
-// the read loop can tell whether a message is already buffered.
-type hijacker struct {
-	http.ResponseWriter
-	br *bufio.Reader
-}
-
-func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err != nil || brw.Reader.Buffered() > 0 {
-		return nc, brw, err // gorilla refuses data sent before the handshake ends
-	}
-	h.br = bufio.NewReaderSize(nc, readBufferSize)
-	return nc, bufio.NewReadWriter(h.br, brw.Writer), nil
-}
-
-// upgradeConn performs the WebSocket handshake.
+// upgradeConn performs the WebSocket handshake. Only the net.Conn is kept:
+// gorilla's Conn and net/http's buffered reader become garbage, since
+// nothing is buffered yet (gorilla refuses a client that sent data before
+// the handshake ended).
 func (srv *Server) upgradeConn(w http.ResponseWriter, r *http.Request) (*wsConn, error) {
-	h := &hijacker{ResponseWriter: w}
-	c, err := srv.upgrader.Upgrade(h, r, nil)
+	c, err := srv.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return nil, err
 	}
-	c.SetReadLimit(srv.cfg.MaxPayload)
-	ws := newWSConn(c)
-	ws.br = h.br
-	return ws, nil
-}
-
-func newWSConn(c *websocket.Conn) *wsConn {
-	ws := &wsConn{c: c, nc: c.NetConn()}
-	// The default handlers answer through gorilla's writer, which would
-	// interleave with ours; a close is answered by closing, and pings (which
-	// Engine.IO clients do not send) are left unanswered.
-	c.SetCloseHandler(func(int, string) error { return nil })
-	c.SetPingHandler(func(string) error { return nil })
-	return ws
+	return &wsConn{nc: c.NetConn()}, nil
 }
 
 func appendFrameHeader(dst []byte, op byte, n int) []byte {
@@ -105,15 +73,47 @@ func appendFrameHeader(dst []byte, op byte, n int) []byte {
 // writeMessages writes msgs as consecutive frames in as few syscalls as it
 // can: over TCP one writev of frame headers and the shared payloads, which
 // copies nothing and, while a slow client blocks the write, pins only the
-// headers; over other connections (TLS) through a pooled buffer.
+// headers; over other connections (TLS) through a pooled buffer. Small
+// batches are copied into a small pooled buffer and written with one
+// write: a writev makes the connection keep its iovec array for good.
 func (ws *wsConn) writeMessages(msgs []Message, timeout time.Duration) error {
 	if err := ws.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return err
+	}
+	if framedLen(msgs) <= smallWriteSize {
+		return ws.writeSmall(msgs)
 	}
 	if _, ok := ws.nc.(*net.TCPConn); ok {
 		return ws.writev(msgs)
 	}
 	return ws.writeBuffered(msgs)
+}
+
+// smallWriteSize is the largest batch, frame headers included, that
+// writeSmall copies.
+const smallWriteSize = 2 << 10
+
+var smallBufPool = sync.Pool{New: func() any { b := make([]byte, 0, smallWriteSize); return &b }}
+
+// framedLen returns the bytes msgs take as frames.
+func framedLen(msgs []Message) int {
+	n := 0
+	for i := range msgs {
+		n += frameHeaderLen(len(msgs[i].Data)) + len(msgs[i].Data)
+	}
+	return n
+}
+
+func (ws *wsConn) writeSmall(msgs []Message) error {
+	bufp := smallBufPool.Get().(*[]byte)
+	defer smallBufPool.Put(bufp)
+	buf := (*bufp)[:0]
+	for i := range msgs {
+		buf = appendFrameHeader(buf, opcode(&msgs[i]), len(msgs[i].Data))
+		buf = append(buf, msgs[i].Data...)
+	}
+	_, err := ws.nc.Write(buf)
+	return err
 }
 
 // vectors is the scratch space of one writev.
@@ -202,12 +202,15 @@ func (ws *wsConn) writeBuffered(msgs []Message) error {
 }
 
 // writeClose sends a normal-closure close frame, best effort.
-func (ws *wsConn) writeClose(timeout time.Duration) {
+func (ws *wsConn) writeClose(timeout time.Duration) { ws.writeCloseCode(closeNormal, timeout) }
+
+// writeCloseCode sends a close frame with code, best effort.
+func (ws *wsConn) writeCloseCode(code uint16, timeout time.Duration) {
 	if ws.nc.SetWriteDeadline(time.Now().Add(timeout)) != nil {
 		return
 	}
 	frame := appendFrameHeader(make([]byte, 0, 4), opClose, 2)
-	frame = binary.BigEndian.AppendUint16(frame, websocket.CloseNormalClosure)
+	frame = binary.BigEndian.AppendUint16(frame, code)
 	_, _ = ws.nc.Write(frame)
 }
 
@@ -224,11 +227,10 @@ func (ws *wsConn) close() {
 
 // readReason maps a read error to the reason the session closes for.
 func readReason(err error) error {
-	var ce *websocket.CloseError
 	switch {
-	case errors.Is(err, websocket.ErrReadLimit):
+	case errors.Is(err, errReadLimit):
 		return ErrPayloadTooLarge
-	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, errPeerClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return ErrTransportClose
 	default:
 		return ErrTransportError
@@ -237,10 +239,21 @@ func readReason(err error) error {
 
 // readLoop reads the client's packets until the connection ends.
 func (s *Session) readLoop(ws *wsConn) {
+	if !canWaitReadable(ws.nc) && (ws.br == nil || ws.br.Buffered() == 0) {
+		// Reads block holding the buffer (a TLS connection, or no way to
+		// wait for data without reading it): a small one of the
+		// connection's own, as clients' messages are small.
+		ws.putReader()
+		ws.br = bufio.NewReaderSize(ws.nc, ownReadBufSize)
+		ws.ownReader = true
+	}
+	defer ws.putReader()
 	for {
-		if ws.br != nil && ws.br.Buffered() == 0 {
-			// Idle connections wait here, in a shallow frame, so the
-			// runtime can shrink their stacks to the minimum.
+		if ws.br == nil || ws.br.Buffered() == 0 {
+			// Idle connections wait here, in a shallow frame and without a
+			// read buffer, so the runtime can shrink their stacks to the
+			// minimum.
+			ws.putReader()
 			if err := waitReadable(ws.nc); err != nil {
 				s.Abort(readReason(err))
 				return
@@ -254,12 +267,12 @@ func (s *Session) readLoop(ws *wsConn) {
 
 // readOne reads and handles one message; false means the session is over.
 func (s *Session) readOne(ws *wsConn) bool {
-	typ, data, err := ws.c.ReadMessage()
+	binary, data, err := ws.readMessage(s.srv.cfg.MaxPayload, s.srv.cfg.WriteTimeout)
 	if err != nil {
 		s.Abort(readReason(err))
 		return false
 	}
-	if typ == websocket.BinaryMessage {
+	if binary {
 		if !s.closed.Load() {
 			s.receive(data, true)
 		}

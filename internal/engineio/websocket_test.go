@@ -2,6 +2,9 @@ package engineio_test
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +242,120 @@ func TestWebSocketSessionCannotUpgrade(t *testing.T) {
 	writeText(t, c, "4still")
 	rec.expectText(t, "still")
 	rec.expectOpen(t)
+}
+
+// Client messages of every length encoding, larger than a read buffer,
+// fragmented, and with control frames between the fragments, all arrive
+// whole.
+func TestWebSocketInboundFrames(t *testing.T) {
+	h := newHarness(t, engineio.Config{})
+	h.dialer.WriteBufferSize = 256 // NextWriter sends a frame per 256 bytes
+	c, _, rec := h.openWebSocket()
+
+	for _, n := range []int{1, 125, 126, 127, 65535, 65536, 100_000} {
+		msg := "4" + strings.Repeat("m", n-1)
+		writeText(t, c, msg)
+		if m := rec.next(t); m.binary || string(m.data) != msg[1:] {
+			t.Fatalf("message of %d bytes: received %d bytes (binary=%v)", n, len(m.data), m.binary)
+		}
+	}
+
+	w, err := c.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte{1, 2, 3}, 300)
+	if _, err := w.Write(want[:600]); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []int{websocket.PingMessage, websocket.PongMessage} {
+		if err := c.WriteControl(op, []byte("x"), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Write(want[600:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m := rec.next(t); !m.binary || !bytes.Equal(m.data, want) {
+		t.Fatalf("fragmented message: received %d bytes (binary=%v), want %d binary", len(m.data), m.binary, len(want))
+	}
+	writeText(t, c, "4after")
+	rec.expectText(t, "after")
+	rec.expectOpen(t)
+}
+
+// Frames that break RFC 6455 close the session as a transport error, with a
+// protocol-error close frame.
+func TestWebSocketProtocolErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+	}{
+		{"unmasked", []byte{0x81, 0x02, '4', 'x'}},
+		{"reserved bit", []byte{0xC1, 0x80, 0, 0, 0, 0}},
+		{"unknown opcode", []byte{0x83, 0x80, 0, 0, 0, 0}},
+		{"continuation first", []byte{0x80, 0x80, 0, 0, 0, 0}},
+		{"fragmented ping", []byte{0x09, 0x80, 0, 0, 0, 0}},
+		{"bad close code", []byte{0x88, 0x82, 0, 0, 0, 0, 0x03, 0xED}}, // 1005 may not be sent
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, engineio.Config{})
+			c, _, rec := h.openWebSocket()
+			if _, err := c.NetConn().Write(tt.frame); err != nil {
+				t.Fatal(err)
+			}
+			rec.expectClosed(t, engineio.ErrTransportError)
+			_, _, err := readFrame(c)
+			if !websocket.IsCloseError(err, websocket.CloseProtocolError) {
+				t.Fatalf("read error %v, want close frame 1002", err)
+			}
+		})
+	}
+}
+
+// Over TLS, where a connection cannot be parked, the session reads on a
+// goroutine of its own, messages larger than its read buffer included.
+func TestWebSocketOverTLS(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	srv, err := engineio.NewServer(engineio.Config{}, func(s *engineio.Session) engineio.Receiver {
+		rec := newRecorder(s)
+		recs <- rec
+		return rec
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(srv)
+	defer ts.Close()
+	dialer := websocket.Dialer{TLSClientConfig: ts.Client().Transport.(*http.Transport).TLSClientConfig, HandshakeTimeout: waitTimeout}
+	c, _, err := dialer.Dial("wss"+strings.TrimPrefix(ts.URL, "https")+engineio.DefaultPath+"?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	parseOpen(t, []byte(readText(t, c)))
+	rec := <-recs
+
+	long := strings.Repeat("y", 5000)
+	for _, m := range []string{"hello", long, "again"} {
+		writeText(t, c, "4"+m)
+		rec.expectText(t, m)
+	}
+	if err := rec.sess.Send(engineio.TextMessage([]byte("hi"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := readText(t, c); got != "4hi" {
+		t.Fatalf("read %q, want 4hi", got)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	rec.expectClosed(t, engineio.ErrServerShutdown)
 }

@@ -1,14 +1,11 @@
 package socketio
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"runtime/debug"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/tradewithai/realtime/internal/engineio"
 )
@@ -16,20 +13,20 @@ import (
 // Conn is one client connection (one Engine.IO session), which may carry
 // sockets on several namespaces.
 type Conn struct {
-	srv    *Server
-	sess   *engineio.Session
-	ctx    context.Context // canceled as soon as the connection starts closing
-	cancel context.CancelFunc
+	srv  *Server
+	sess *engineio.Session
 
 	decoder      Decoder
 	attachTimer  *time.Timer   // running while a binary packet waits for attachments
 	pendingBytes int64         // attachment bytes received for the pending packet
 	refusals     int           // CONNECT packets refused so far
-	connects     *rate.Limiter // paces CONNECT packets after the first
+	connectsTAT  time.Duration // paces CONNECT packets; see allowConnect
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per joined namespace; usually one
+	connecting   *Socket   // the socket whose Handler.Connect is running
 	connectTimer *time.Timer
+	closing      bool // the sockets' contexts are canceled
 	closed       bool
 }
 
@@ -43,7 +40,6 @@ const (
 
 func (srv *Server) newConn(sess *engineio.Session) engineio.Receiver {
 	c := &Conn{srv: srv, sess: sess}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.decoder.MaxAttachments = srv.cfg.MaxAttachments
 	c.mu.Lock()
 	c.connectTimer = time.AfterFunc(srv.cfg.ConnectTimeout, c.onConnectTimeout)
@@ -157,13 +153,27 @@ func (c *Conn) watchAttachments() {
 	}
 }
 
-// Closing implements engineio.ClosingReceiver: it cancels the
-// connection's context at once, even while a handler still runs.
-func (c *Conn) Closing(error) { c.cancel() }
+// Closing implements engineio.ClosingReceiver: it cancels the sockets'
+// contexts at once, even while a handler still runs.
+func (c *Conn) Closing(error) { c.cancelSockets() }
+
+// cancelSockets cancels the context of every socket of the connection, and
+// of sockets that join from now on.
+func (c *Conn) cancelSockets() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closing = true
+	for _, s := range c.sockets {
+		s.ctx.cancel()
+	}
+	if c.connecting != nil {
+		c.connecting.ctx.cancel()
+	}
+}
 
 // Closed implements engineio.Receiver.
 func (c *Conn) Closed(reason error) {
-	c.cancel()
+	c.cancelSockets()
 	c.mu.Lock()
 	c.closed = true
 	sockets := c.sockets
@@ -191,13 +201,25 @@ func (c *Conn) socket(nsp string) *Socket {
 	return nil
 }
 
+// allowConnect paces CONNECT packets: maxConnectBurst at once, then one a
+// second. It is a token bucket kept as one number (the generic cell rate
+// algorithm), where a rate.Limiter would be an allocation of its own per
+// connection: connectsTAT is when, counted from the session's start, the
+// bucket will be full again.
+func (c *Conn) allowConnect() bool {
+	now := time.Since(c.sess.Handshake().Time)
+	tat := max(c.connectsTAT, now)
+	if tat-now > (maxConnectBurst-1)*time.Second {
+		return false
+	}
+	c.connectsTAT = tat + time.Second
+	return true
+}
+
 func (c *Conn) onConnect(p *Packet) {
 	// Each CONNECT runs the authenticator: a client may join a few
 	// namespaces at once and retry now and then, not flood.
-	if c.connects == nil {
-		c.connects = rate.NewLimiter(rate.Every(time.Second), maxConnectBurst)
-	}
-	if !c.connects.Allow() {
+	if !c.allowConnect() {
 		c.sess.Abort(ErrTooManyRefusals)
 		return
 	}
@@ -210,9 +232,17 @@ func (c *Conn) onConnect(p *Packet) {
 		old.disconnect(ErrClientDisconnect, false)
 	}
 	s := &Socket{id: newID(), conn: c, nsp: ns}
-	s.ctx, s.cancel = context.WithCancel(c.ctx)
+	c.mu.Lock()
+	c.connecting = s
+	if c.closing {
+		s.ctx.cancel()
+	}
+	c.mu.Unlock()
 	if err := ns.handler.Connect(s, json.RawMessage(p.Data)); err != nil {
-		s.cancel()
+		c.mu.Lock()
+		c.connecting = nil
+		c.mu.Unlock()
+		s.ctx.cancel()
 		var ce *ConnectRefused
 		if !errors.As(err, &ce) {
 			ce = &ConnectRefused{Message: "server error"}
@@ -225,6 +255,7 @@ func (c *Conn) onConnect(p *Packet) {
 	}
 
 	c.mu.Lock()
+	c.connecting = nil
 	c.sockets = append(c.sockets, s)
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()

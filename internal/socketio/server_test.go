@@ -484,3 +484,24 @@ func TestConnectFloodClosesTheConnection(t *testing.T) {
 	}
 	c.expectClosed()
 }
+
+// CONNECT packets are paced: a burst of ten is accepted, and a client that
+// keeps sending them is disconnected.
+func TestConnectBurstAccepted(t *testing.T) {
+	h := newRecordingHandler()
+	url := startServer(t, socketio.Config{}, map[string]socketio.Handler{"/": h})
+	c := dialRaw(t, url)
+	for range 10 {
+		c.send("40")
+	}
+	for i := range 10 {
+		if got := c.read(); !strings.HasPrefix(got, "40{") {
+			t.Fatalf("reply %d to CONNECT: %q, want 40{...}", i, got)
+		}
+		await(t, h.connected, "Connected")
+	}
+	for range 10 {
+		c.send("40")
+	}
+	c.expectClosed()
+}

@@ -16,8 +16,7 @@ type Socket struct {
 	nsp       *Namespace
 	connected atomic.Bool
 	value     any // the application's state, set during Connect
-	ctx       context.Context
-	cancel    context.CancelFunc
+	ctx       socketContext
 
 	mu        sync.Mutex
 	nextAckID uint64
@@ -41,7 +40,19 @@ func (s *Socket) Transport() string { return s.conn.sess.Transport() }
 
 // Context is canceled when the socket leaves its namespace or its
 // connection starts closing.
-func (s *Socket) Context() context.Context { return s.ctx }
+func (s *Socket) Context() context.Context { return &s.ctx }
+
+// AfterCancel arranges for f to run once the socket's Context is canceled,
+// on the goroutine that cancels it (at once if it is canceled already);
+// stop unregisters f. Unlike context.AfterFunc it leaves nothing allocated
+// in the socket once stopped, and f must not block.
+func (s *Socket) AfterCancel(f func()) (stop func() bool) {
+	stop, ok := s.ctx.register(f)
+	if !ok {
+		f()
+	}
+	return stop
+}
 
 // Connected reports whether the socket is still in its namespace.
 func (s *Socket) Connected() bool { return s.connected.Load() }
@@ -187,7 +198,7 @@ func (s *Socket) left(reason error) {
 	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
-	s.cancel()
+	s.ctx.cancel()
 	s.mu.Lock()
 	for id, ch := range s.acks {
 		close(ch)
