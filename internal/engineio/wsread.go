@@ -108,7 +108,8 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 				return false, nil, err
 			}
 			n = int64(binary.BigEndian.Uint64(hdr[:8]))
-			if n < 0 {
+			if n < 0 { // the top bit is reserved: over any limit
+				ws.writeCloseCode(closeMessageTooBig, timeout)
 				return false, nil, errReadLimit
 			}
 		}
