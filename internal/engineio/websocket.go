@@ -206,12 +206,18 @@ func (ws *wsConn) writeClose(timeout time.Duration) { ws.writeCloseCode(closeNor
 
 // writeCloseCode sends a close frame with code, best effort.
 func (ws *wsConn) writeCloseCode(code uint16, timeout time.Duration) {
+	ws.writeControl(opClose, binary.BigEndian.AppendUint16(nil, code), timeout)
+}
+
+// writeControl sends a control frame, best effort. It may run beside the
+// writer: a net.Conn's Write is atomic with respect to others, so frames
+// never interleave.
+func (ws *wsConn) writeControl(op byte, payload []byte, timeout time.Duration) {
 	if ws.nc.SetWriteDeadline(time.Now().Add(timeout)) != nil {
 		return
 	}
-	frame := appendFrameHeader(make([]byte, 0, 4), opClose, 2)
-	frame = binary.BigEndian.AppendUint16(frame, code)
-	_, _ = ws.nc.Write(frame)
+	frame := appendFrameHeader(make([]byte, 0, 2+len(payload)), op, len(payload))
+	_, _ = ws.nc.Write(append(frame, payload...))
 }
 
 func (ws *wsConn) close() {

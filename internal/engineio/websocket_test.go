@@ -359,3 +359,33 @@ func TestWebSocketOverTLS(t *testing.T) {
 	}
 	rec.expectClosed(t, engineio.ErrServerShutdown)
 }
+
+// A WebSocket ping from the client is answered with a pong carrying its
+// payload (RFC 6455, section 5.5.2), and the session goes on.
+func TestWebSocketPingAnswered(t *testing.T) {
+	h := newHarness(t, engineio.Config{})
+	c, _, rec := h.openWebSocket()
+	pongs := make(chan string, 1)
+	c.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	if err := c.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(waitTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	writeText(t, c, "4after the ping")
+	rec.expectText(t, "after the ping")
+	if err := rec.sess.Send(engineio.TextMessage([]byte("reply"))); err != nil {
+		t.Fatal(err)
+	}
+	// The client handles the pong while it reads on to the message.
+	if got := readText(t, c); got != "4reply" {
+		t.Fatalf("read %q, want 4reply", got)
+	}
+	select {
+	case got := <-pongs:
+		if got != "are you there" {
+			t.Fatalf("pong %q, want the ping's payload", got)
+		}
+	default:
+		t.Fatal("no pong arrived before the next message")
+	}
+	rec.expectOpen(t)
+}

@@ -57,8 +57,8 @@ func (ws *wsConn) putReader() {
 	}
 }
 
-// readMessage reads the client's next data message, answering nothing to
-// pings and pongs (Engine.IO clients send none) and failing with
+// readMessage reads the client's next data message, answering pings with
+// pongs, ignoring pongs, and failing with
 // errPeerClosed on a close frame. A message longer than limit fails with
 // errReadLimit; a frame that breaks RFC 6455 with errProtocol. Both send
 // the client a close frame first (within timeout), as gorilla/websocket
@@ -148,6 +148,11 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 			return false, nil, err
 		}
 		unmask(key, payload)
+		if op == opPing {
+			// RFC 6455 requires the answer; Engine.IO clients rely on
+			// their own heartbeat and send none, other tools do.
+			ws.writeControl(opPong, payload, timeout)
+		}
 		if op == opClose {
 			if len(payload) >= 2 && (!validCloseCode(binary.BigEndian.Uint16(payload)) || !utf8.Valid(payload[2:])) {
 				return false, nil, ws.protocolError(timeout)
