@@ -159,8 +159,11 @@ func Summarize(cfg Config, results []Result) []Summary {
 			if !ok {
 				continue
 			}
+			// "At least" holds for the median only if it holds for every
+			// repetition: one whose ladder failed has a true figure.
+			prev, seen := s.AtLeast[r.Server]
+			s.AtLeast[r.Server] = atLeast && (prev || !seen)
 			s.Values[r.Server] = append(s.Values[r.Server], v)
-			s.AtLeast[r.Server] = s.AtLeast[r.Server] || atLeast
 		}
 		for server, vs := range s.Values {
 			s.Median[server] = median(vs)

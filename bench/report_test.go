@@ -106,3 +106,34 @@ func TestFloorTable(t *testing.T) {
 		}
 	}
 }
+
+// TestAtLeastNeedsEveryRepetition checks that a median is marked "at least"
+// only when no repetition's ladder failed.
+func TestAtLeastNeedsEveryRepetition(t *testing.T) {
+	cfg := DefaultConfig()
+	sustained := func(rates ...float64) []Step {
+		var steps []Step
+		for _, r := range rates {
+			steps = append(steps, Step{Subscribers: 1000, Rate: r, KeptUp: true, Sustained: true})
+		}
+		return steps
+	}
+	failedAt := func(steps []Step) []Step {
+		steps[len(steps)-1].KeptUp, steps[len(steps)-1].Sustained = false, false
+		return steps
+	}
+	results := []Result{
+		{Server: ServerGo, Small: sustained(25, 50)},
+		{Server: ServerGo, Small: failedAt(sustained(25, 50))},
+		{Server: ServerGo, Small: sustained(25, 50)},
+	}
+	for _, s := range Summarize(cfg, results) {
+		if strings.Contains(s.Metric.Name, "max sustained") && strings.HasPrefix(s.Metric.Name, "1000") {
+			if s.AtLeast[ServerGo] {
+				t.Fatalf("max sustained marked at least %v although one repetition failed", s.Median[ServerGo])
+			}
+			return
+		}
+	}
+	t.Fatal("no max sustained row")
+}
