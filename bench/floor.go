@@ -16,10 +16,8 @@ import (
 	"time"
 )
 
-// FloorFlag starts a program as the bare write loop of MeasureFloor: a
-// program that calls MeasureFloor must call RunFloorWriter when it is given
-// this flag.
-const FloorFlag = "-bench-floor"
+// floorFlag starts a program as MeasureFloor's writer (see RunChild).
+const floorFlag = "-bench-floor"
 
 // Floor is what the cheapest possible fan-out costs on this machine: one
 // process writing a tick's WebSocket frame to each of Subscribers TCP
@@ -74,12 +72,12 @@ func floorFrame(dst []byte, seq int, t time.Time) []byte {
 	return append(dst, payload...)
 }
 
-// RunFloorWriter is the writer side of MeasureFloor: it reads a job from r,
+// runFloorWriter is the writer side of MeasureFloor: it reads a job from r,
 // listens on loopback and reports its address on w, accepts the job's
 // connections, and on the next line of r writes the frames, paced at the
 // job's rate. On the line after that (sent once every byte has arrived) it
 // reports the CPU it used since the first write.
-func RunFloorWriter(r io.Reader, w io.Writer) error {
+func runFloorWriter(r io.Reader, w io.Writer) error {
 	if _, err := RaiseFileLimit(); err != nil {
 		return err
 	}
@@ -143,8 +141,8 @@ func RunFloorWriter(r io.Reader, w io.Writer) error {
 	return enc.Encode(floorReport{CPU: user1 + sys1 - user0 - sys0, Sys: sys1 - sys0})
 }
 
-// MeasureFloor runs the bare write loop (see Floor) in a new process of exe
-// started with FloorFlag: subs connections from cfg.Sources loopback
+// MeasureFloor runs the bare write loop (see Floor) in a new process of exe,
+// which must call RunChild: subs connections from cfg.Sources loopback
 // addresses, the same number of broadcasts as a ladder step at rate, and
 // every byte read back before the writer's CPU is taken.
 func MeasureFloor(ctx context.Context, exe string, cfg Config, subs int, rate float64) (Floor, error) {
@@ -156,7 +154,7 @@ func MeasureFloor(ctx context.Context, exe string, cfg Config, subs int, rate fl
 		perConn += int64(len(floorFrame(nil, i, time.Now())))
 	}
 
-	cmd := exec.CommandContext(ctx, exe, FloorFlag)
+	cmd := exec.CommandContext(ctx, exe, floorFlag)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -29,15 +29,15 @@ type workerProc struct {
 	n      int // clients held
 }
 
-// NewPool starts workers processes running exe with WorkerFlag; each holds
-// at most perWorker clients.
+// NewPool starts workers processes running exe, which must call RunChild,
+// as workers; each holds at most perWorker clients.
 func NewPool(exe string, workers, perWorker int) (*Pool, error) {
 	if workers < 1 || perWorker < 1 {
 		return nil, fmt.Errorf("bench: pool of %d workers of %d clients", workers, perWorker)
 	}
 	p := &Pool{perWorker: perWorker}
 	for range workers {
-		cmd := exec.Command(exe, WorkerFlag)
+		cmd := exec.Command(exe, workerFlag)
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			p.Close()

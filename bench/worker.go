@@ -12,14 +12,13 @@ import (
 	"time"
 )
 
-// WorkerFlag is the flag that starts a program in worker mode: a program
-// that hosts a Pool must call RunWorker when it is given this flag.
-const WorkerFlag = "-bench-worker"
+// workerFlag starts a program as a Pool's worker (see RunChild).
+const workerFlag = "-bench-worker"
 
-// RunWorker serves a coordinator's commands on r and answers on w until r
+// runWorker serves a coordinator's commands on r and answers on w until r
 // ends, holding the clients it is asked to connect. The coordinator is a
 // Pool in the parent process.
-func RunWorker(r io.Reader, w io.Writer) error {
+func runWorker(r io.Reader, w io.Writer) error {
 	if _, err := RaiseFileLimit(); err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func newIdleSessions(tb testing.TB, cfg Config, n int) []*Session {
 	req := httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=polling", nil)
 	sessions := make([]*Session, n)
 	for i := range sessions {
-		s := srv.newSession(req, TransportPolling)
+		s := srv.newSession(req, req.URL.Query(), TransportPolling)
 		if err := srv.start(s, nil); err != nil {
 			tb.Fatal(err)
 		}

@@ -36,7 +36,7 @@ func (srv *Server) NewMemorySession(w io.Writer) (*Session, func(data []byte, bi
 		RemoteAddr: memAddr{}.String(),
 		Host:       memAddr{}.String(),
 	}
-	s := srv.newSession(r, TransportWebSocket)
+	s := srv.newSession(r, r.URL.Query(), TransportWebSocket)
 	if err := srv.start(s, &wsConn{nc: memConn{w: w}}); err != nil {
 		return nil, nil, err
 	}

@@ -179,7 +179,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Value
 			return // the upgrader has answered
 		}
 	}
-	s := srv.newSessionWithQuery(r, q, transport)
+	s := srv.newSession(r, q, transport)
 	if err := srv.start(s, ws); err != nil {
 		switch {
 		case ws != nil:
@@ -242,14 +242,9 @@ func (s *Session) openPacket() []byte {
 }
 
 // newSession builds a session that is not yet registered: nothing else
-// can reach it until register.
-func (srv *Server) newSession(r *http.Request, transport string) *Session {
-	return srv.newSessionWithQuery(r, r.URL.Query(), transport)
-}
-
-// newSessionWithQuery is newSession with the request's query parsed
+// can reach it until register. q is r's query, which the caller has parsed
 // already (parsing it again would be garbage on every handshake).
-func (srv *Server) newSessionWithQuery(r *http.Request, q url.Values, transport string) *Session {
+func (srv *Server) newSession(r *http.Request, q url.Values, transport string) *Session {
 	// A constant, not the query's substring, which would keep the whole
 	// request line allocated for the session's life.
 	t := TransportPolling

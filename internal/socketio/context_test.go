@@ -16,6 +16,9 @@ func TestSocketContext(t *testing.T) {
 	defer cancelChild()
 	ended, cancelEnded := context.WithCancel(&c)
 	cancelEnded() // ends first: must leave nothing registered
+	if len(c.funcs) != 1 {
+		t.Fatalf("%d registrations after a derived context ended, want 1 (the one still open)", len(c.funcs))
+	}
 	ran := make(chan struct{})
 	context.AfterFunc(&c, func() { close(ran) })
 	stopped := false

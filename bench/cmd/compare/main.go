@@ -34,18 +34,7 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 2 && os.Args[1] == bench.WorkerFlag {
-		if err := bench.RunWorker(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		return
-	}
-	if len(os.Args) == 2 && os.Args[1] == bench.FloorFlag {
-		if err := bench.RunFloorWriter(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+	if bench.RunChild() {
 		return
 	}
 	if err := run(); err != nil {

@@ -25,11 +25,7 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 2 && os.Args[1] == bench.WorkerFlag {
-		if err := bench.RunWorker(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+	if bench.RunChild() {
 		return
 	}
 	conns := flag.Int("conns", 5000, "clients at the top of each round")
