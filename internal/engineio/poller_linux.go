@@ -53,7 +53,9 @@ func (srv *Server) park(s *Session, ws *wsConn) bool {
 		return false
 	}
 	ws.session, ws.fd = s, fd
-	ws.poller.Store(p)
+	ws.pmu.Lock()
+	ws.poller = p
+	ws.pmu.Unlock()
 	// What was buffered while the session was being set up (after an
 	// upgrade's probe) is read now; the poller sees only what is still in
 	// the socket.
@@ -87,10 +89,12 @@ const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 // handed to it; the connection moves to the current one.
 var errPollerStopped = errors.New("engineio: poller stopped")
 
-// arm parks ws in the server's current poller.
+// arm parks ws in the server's current poller, unless it is closed.
 func (ws *wsConn) arm() error {
-	for {
-		err := ws.poller.Load().arm(ws)
+	ws.pmu.Lock()
+	defer ws.pmu.Unlock()
+	for !ws.gone {
+		err := ws.poller.arm(ws)
 		if !errors.Is(err, errPollerStopped) {
 			return err
 		}
@@ -98,7 +102,20 @@ func (ws *wsConn) arm() error {
 		if err != nil {
 			return err
 		}
-		ws.poller.Store(p)
+		ws.poller = p
+	}
+	return net.ErrClosed
+}
+
+// unpark takes ws out of its poller for good; it runs before its socket is
+// closed. Under ws.pmu, it cannot interleave with arm moving ws to a new
+// poller.
+func (ws *wsConn) unpark() {
+	ws.pmu.Lock()
+	defer ws.pmu.Unlock()
+	ws.gone = true
+	if ws.poller != nil {
+		ws.poller.remove(ws)
 	}
 }
 
@@ -107,9 +124,6 @@ func (p *poller) arm(ws *wsConn) error {
 	ev := syscall.EpollEvent{Events: pollEvents, Fd: ws.fd}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if ws.gone {
-		return net.ErrClosed
-	}
 	if cur, ok := p.conns[ws.fd]; ok && cur == ws {
 		return syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, int(ws.fd), &ev)
 	}
@@ -123,11 +137,10 @@ func (p *poller) arm(ws *wsConn) error {
 	return nil
 }
 
-// remove unregisters ws; it runs before its socket is closed.
+// remove unregisters ws.
 func (p *poller) remove(ws *wsConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ws.gone = true
 	if cur, ok := p.conns[ws.fd]; ok && cur == ws {
 		delete(p.conns, ws.fd)
 		_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(ws.fd), nil)

@@ -6,6 +6,6 @@ package engineio
 // goroutine of its own.
 type poller struct{}
 
-func (*poller) remove(*wsConn) {}
+func (*wsConn) unpark() {}
 
 func (srv *Server) park(*Session, *wsConn) bool { return false }

@@ -208,8 +208,13 @@ func (srv *Server) start(s *Session, ws *wsConn) error {
 	}
 	// onSession runs like a Receive: a close it causes is reported once
 	// the receiver exists.
+	s.recvMu.Lock()
 	s.receiving = true
-	s.recv = srv.onSession(s)
+	s.recvMu.Unlock()
+	recv := srv.onSession(s)
+	s.recvMu.Lock()
+	s.recv = recv
+	s.recvMu.Unlock()
 	err := srv.register(s)
 	s.endReceive()
 	if err != nil {

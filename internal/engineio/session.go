@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -51,7 +52,6 @@ type Session struct {
 	id        string
 	srv       *Server
 	handshake Handshake
-	recv      Receiver
 	closed    atomic.Bool // set when closing starts; read on the receive path
 
 	// The flags are grouped, ahead of the wider fields, so that they share
@@ -81,9 +81,12 @@ type Session struct {
 	timerDue time.Time
 
 	// deliverMu serialises Receive calls; recvMu orders them with Closed,
-	// which never runs during Receive.
+	// which never runs during Receive. recv is set under recvMu once
+	// onSession returns: a Send inside onSession can start a writer that
+	// closes the session before then.
 	deliverMu     sync.Mutex
 	recvMu        sync.Mutex
+	recv          Receiver
 	receiving     bool
 	closePending  bool
 	closeNotified bool
@@ -340,8 +343,14 @@ type ClosingReceiver interface {
 	Closing(reason error)
 }
 
+// notifyClosing tells a ClosingReceiver at once. A session closed while
+// onSession still runs has no receiver yet, and nothing of it is running:
+// Closed, delivered when onSession returns, is all it needs.
 func (s *Session) notifyClosing(reason error) {
-	if r, ok := s.recv.(ClosingReceiver); ok {
+	s.recvMu.Lock()
+	recv := s.recv
+	s.recvMu.Unlock()
+	if r, ok := recv.(ClosingReceiver); ok {
 		r.Closing(reason)
 	}
 }
@@ -360,9 +369,10 @@ func (s *Session) receive(data []byte, binary bool) {
 		return
 	}
 	s.receiving = true
+	recv := s.recv
 	s.recvMu.Unlock()
 	defer s.endReceive() // also when Receive panics
-	s.recv.Receive(data, binary)
+	recv.Receive(data, binary)
 }
 
 // endReceive ends a Receive (or onSession) call and reports a close that
@@ -375,9 +385,10 @@ func (s *Session) endReceive() {
 	if pending {
 		s.closeNotified = true
 	}
+	recv := s.recv
 	s.recvMu.Unlock()
 	if pending {
-		s.recv.Closed(reason)
+		recv.Closed(reason)
 	}
 }
 
@@ -396,8 +407,9 @@ func (s *Session) notifyClosed(reason error) {
 		return
 	}
 	s.closeNotified = true
+	recv := s.recv
 	s.recvMu.Unlock()
-	s.recv.Closed(reason)
+	recv.Closed(reason)
 }
 
 // setTimerLocked arms the session's single timer, which sends pings,
@@ -495,6 +507,9 @@ func (s *Session) writeLoop() {
 			s.mu.Lock()
 			s.writing = false
 			s.mu.Unlock()
+			if errors.Is(err, errCloseSent) {
+				return // the reader is closing the session, with its reason
+			}
 			reason := ErrTransportError
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				reason = ErrSlowConsumer // the client stopped reading

@@ -36,12 +36,20 @@ type wsConn struct {
 	br        *bufio.Reader // a pooled buffer held only while reading (see takeReader), or the connection's own
 	closeOnce sync.Once
 
+	// wmu serialises every write to nc: data frames, pongs and close
+	// frames. A frame may take several Writes (a TLS connection writes a
+	// large one as header and payload), and another frame landing between
+	// them would corrupt the stream.
+	wmu       sync.Mutex
+	closeSent bool // a close frame was written: nothing may follow it (guarded by wmu)
+
 	// Set while the connection is parked in a poller (idle connections
 	// hold no goroutine).
-	poller    atomic.Pointer[poller]
+	pmu       sync.Mutex // orders parking with closing
+	poller    *poller    // the poller the connection is parked in; guarded by pmu
+	gone      bool       // closed: never parked again; guarded by pmu
 	fd        int32
 	reading   atomic.Bool // a read burst is running
-	gone      bool        // removed from the poller; guarded by the poller's mu
 	ownReader bool        // br is the connection's for good, not the pool's
 	session   *Session
 }
@@ -77,6 +85,11 @@ func appendFrameHeader(dst []byte, op byte, n int) []byte {
 // batches are copied into a small pooled buffer and written with one
 // write: a writev makes the connection keep its iovec array for good.
 func (ws *wsConn) writeMessages(msgs []Message, timeout time.Duration) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	if ws.closeSent {
+		return errCloseSent
+	}
 	if err := ws.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return err
 	}
@@ -210,23 +223,33 @@ func (ws *wsConn) writeCloseCode(code uint16, timeout time.Duration) {
 }
 
 // writeControl sends a control frame, best effort. It may run beside the
-// writer: a net.Conn's Write is atomic with respect to others, so frames
-// never interleave.
+// writer (the reader answers pings): it waits for a batch being written to
+// end, as gorilla/websocket's WriteControl does, so that frames never
+// interleave.
 func (ws *wsConn) writeControl(op byte, payload []byte, timeout time.Duration) {
+	var buf [maxFrameHeader + 125]byte
+	frame := append(appendFrameHeader(buf[:0], op, len(payload)), payload...)
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	if ws.closeSent {
+		return
+	}
+	ws.closeSent = op == opClose
 	if ws.nc.SetWriteDeadline(time.Now().Add(timeout)) != nil {
 		return
 	}
-	frame := appendFrameHeader(make([]byte, 0, 2+len(payload)), op, len(payload))
-	_, _ = ws.nc.Write(append(frame, payload...))
+	_, _ = ws.nc.Write(frame)
 }
+
+// errCloseSent refuses a write after the close frame (RFC 6455, section
+// 5.5.1); whoever sent the close frame also closes the session.
+var errCloseSent = errors.New("engineio: websocket close frame already sent")
 
 func (ws *wsConn) close() {
 	ws.closeOnce.Do(func() {
 		// Out of the poller first: once closed, the descriptor's number
 		// may be reused by another connection.
-		if p := ws.poller.Load(); p != nil {
-			p.remove(ws)
-		}
+		ws.unpark()
 		_ = ws.nc.Close()
 	})
 }
