@@ -409,6 +409,30 @@ func expectCloseFrame(t testing.TB, c *websocket.Conn) {
 	}
 }
 
+// expectDialClosed dials query and checks that the server completes the
+// WebSocket handshake and then closes the connection with a close frame,
+// as the reference server answers an upgrade it will not perform.
+func (h *harness) expectDialClosed(t testing.TB, query string) {
+	t.Helper()
+	c, resp, err := h.dial(query, nil)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial: %v (HTTP %d), want the handshake to complete", err, status)
+	}
+	defer c.Close()
+	typ, data, err := readFrame(c)
+	if err == nil {
+		t.Fatalf("read (%d, %q), want a close frame", typ, data)
+	}
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		t.Fatalf("read error %v, want a close frame", err)
+	}
+}
+
 // expectConnEnd reads until the connection ends, by close frame or not.
 func expectConnEnd(t testing.TB, c *websocket.Conn) {
 	t.Helper()

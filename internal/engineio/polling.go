@@ -19,9 +19,23 @@ var payloadBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); ret
 func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.getActive {
+		// Two GETs at once break the protocol: the session ends, the GET
+		// the client sent first carries the close packet and the other
+		// one is refused, as the reference server answers them. Requests
+		// on different connections may be handled out of the order they
+		// were sent in, so "first" is not "handled first": a client sends
+		// its next GET on the connection that carried the previous
+		// response as long as that connection is free, and opens another
+		// one only for a GET it sends while that one is busy.
+		first := r.RemoteAddr == s.lastRemote && s.getRemote != s.lastRemote
+		s.refuseGet = first
 		s.mu.Unlock()
-		writeError(w, codeBadRequest)
 		s.Abort(ErrTransportError)
+		if first {
+			_ = writePollResponse(w, closeMessage.Data, s.srv.cfg.WriteTimeout)
+		} else {
+			writeError(w, codeBadRequest)
+		}
 		return
 	}
 	if s.transport != TransportPolling || s.state == stateClosed {
@@ -30,6 +44,7 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.getActive = true
+	s.getRemote = r.RemoteAddr
 	for len(s.queue) == 0 && s.state == stateOpen && !s.releaseGet && s.transport == TransportPolling {
 		s.mu.Unlock()
 		select {
@@ -44,22 +59,33 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 	}
-	if s.transport != TransportPolling {
-		// Upgraded meanwhile: the queue belongs to the WebSocket.
+	if s.refuseGet {
 		s.getActive = false
 		s.mu.Unlock()
-		_ = writePollResponse(w, noopMessage.Data, s.srv.cfg.WriteTimeout)
+		writeError(w, codeBadRequest)
+		return
+	}
+	if s.transport != TransportPolling {
+		// Upgraded meanwhile, without releasing this GET first (see probe):
+		// the client sent it after upgrading. The queue belongs to the
+		// WebSocket.
+		s.getActive = false
+		s.mu.Unlock()
+		writeError(w, codeBadRequest)
 		return
 	}
 	batch := s.takeQueueLocked()
 	s.releaseGet = false
 	state := s.state
+	clientClosed := s.clientClosed
 	s.mu.Unlock()
 
 	bufp := payloadBufPool.Get().(*[]byte)
 	buf := appendPayload((*bufp)[:0], batch)
 	s.returnQueue(batch)
 	switch {
+	case clientClosed:
+		buf = append(buf[:0], noopMessage.Data...)
 	case state != stateOpen:
 		if len(buf) > 0 {
 			buf = append(buf, recordSeparator)
@@ -76,6 +102,7 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.getActive = false
+	s.lastRemote = r.RemoteAddr
 	s.mu.Unlock()
 	switch {
 	case state != stateOpen:

@@ -117,6 +117,70 @@ func TestPollingConcurrentGET(t *testing.T) {
 	expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
 }
 
+// Two GETs sent a few milliseconds apart may be handled in either order.
+// The one sent first travels on the connection that carried the previous
+// response (the client's second one needs a connection of its own): it is
+// answered with the close packet even when the server handles it last.
+func TestPollingConcurrentGETHandledOutOfOrder(t *testing.T) {
+	h := newHarness(t, engineio.Config{})
+	o, rec := h.openPolling() // over h.client, which keeps the connection
+	other := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(other.CloseIdleConnections)
+	second := make(chan response, 1)
+	go func() {
+		resp, err := other.Get(h.url(pollQuery(o.SID)))
+		if err != nil {
+			second <- response{status: -1, body: []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		second <- response{status: resp.StatusCode, header: resp.Header, body: b}
+	}()
+	waitUntil(t, "the GET sent second is held", func() bool { return engineio.PollWaiting(rec.sess) })
+	if r := h.get(o.SID); r.status != http.StatusOK || string(r.body) != "1" {
+		t.Errorf("GET sent first, handled last: status %d body %q, want 200 \"1\"", r.status, r.body)
+	}
+	expectError(t, awaitResponse(t, second), 400, 3, "Bad request")
+	rec.expectClosed(t, engineio.ErrTransportError)
+	expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
+}
+
+// A client that closes sends its close packet by POST while its GET is on
+// the way or pending; whichever the server handles first, the GET is
+// answered with a noop and the session is gone afterwards.
+func TestPollingCloseRacesGET(t *testing.T) {
+	h := newHarness(t, engineio.Config{})
+	for i := range 100 {
+		o, rec := h.openPolling()
+		start := make(chan struct{})
+		get := make(chan response, 1)
+		post := make(chan response, 1)
+		for _, req := range []struct {
+			method, body string
+			out          chan response
+		}{{http.MethodGet, "", get}, {http.MethodPost, "1", post}} {
+			go func() {
+				<-start
+				r, err := h.request(req.method, pollQuery(o.SID), strings.NewReader(req.body), nil)
+				if err != nil {
+					r = response{status: -1, body: []byte(err.Error())}
+				}
+				req.out <- r
+			}()
+		}
+		close(start)
+		if r := awaitResponse(t, post); r.status != http.StatusOK || string(r.body) != "ok" {
+			t.Fatalf("round %d: POST 1: status %d body %q, want 200 ok", i, r.status, r.body)
+		}
+		if r := awaitResponse(t, get); r.status != http.StatusOK || string(r.body) != "6" {
+			t.Fatalf("round %d: GET: status %d body %q, want 200 6", i, r.status, r.body)
+		}
+		rec.expectClosed(t, engineio.ErrTransportClose)
+		expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
+	}
+}
+
 // signalBody reports on entered the first time the server reads the body.
 type signalBody struct {
 	io.ReadCloser
@@ -261,13 +325,41 @@ func TestPollingClientPackets(t *testing.T) {
 		}
 		rec.expectOpen(t)
 	})
-	t.Run("close packet closes", func(t *testing.T) {
+	t.Run("close packet answers the pending GET with a noop", func(t *testing.T) {
 		h := newHarness(t, engineio.Config{})
 		o, rec := h.openPolling()
+		get := h.pendingGet(rec)
+		if r := h.post(o.SID, "1"); string(r.body) != "ok" {
+			t.Fatalf("POST 1: status %d body %q, want ok", r.status, r.body)
+		}
+		if r := awaitResponse(t, get); r.status != 200 || string(r.body) != "6" {
+			t.Fatalf("pending GET: status %d body %q, want 200 6", r.status, r.body)
+		}
+		rec.expectClosed(t, engineio.ErrTransportClose)
+		expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
+	})
+	t.Run("close packet handled before the GET sent with it", func(t *testing.T) {
+		h := newHarness(t, engineio.Config{})
+		o, rec := h.openPolling()
+		if err := rec.sess.Send(engineio.TextMessage([]byte("dropped"))); err != nil {
+			t.Fatal(err)
+		}
 		if r := h.post(o.SID, "1"); string(r.body) != "ok" {
 			t.Fatalf("POST 1: status %d body %q, want ok", r.status, r.body)
 		}
 		rec.expectClosed(t, engineio.ErrTransportClose)
+		if r := h.get(o.SID); r.status != 200 || string(r.body) != "6" {
+			t.Fatalf("GET after the close: status %d body %q, want 200 6", r.status, r.body)
+		}
+		expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
+		expectError(t, h.post(o.SID, "4late"), 400, 1, "Session ID unknown")
+	})
+	t.Run("close packet forgets the session when no GET follows", func(t *testing.T) {
+		h := newHarness(t, engineio.Config{PingTimeout: 20 * time.Millisecond})
+		o, rec := h.openPolling()
+		h.post(o.SID, "1")
+		rec.expectClosed(t, engineio.ErrTransportClose)
+		waitUntil(t, "the session is removed", func() bool { return h.srv.Len() == 0 })
 		expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
 	})
 	t.Run("messages after close packet are dropped", func(t *testing.T) {

@@ -272,6 +272,7 @@ func (srv *Server) newSession(r *http.Request, q url.Values, transport string) *
 	s.writeFn = s.writeLoop
 	if transport == TransportPolling {
 		s.pollWake = make(chan struct{}, 1)
+		s.lastRemote = r.RemoteAddr
 	}
 	return s
 }
@@ -319,9 +320,20 @@ func newSessionID() string {
 // GET, wait for the upgrade packet, then hand the queue to the WebSocket.
 func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.transport != TransportPolling || s.upgrading || s.state != stateOpen {
+	if s.state != stateOpen {
 		s.mu.Unlock()
 		writeError(w, codeBadRequest)
+		return
+	}
+	if s.transport != TransportPolling || s.upgrading {
+		s.mu.Unlock()
+		// Upgraded or upgrading already: as the reference server does,
+		// complete the handshake and close, so that a WebSocket client
+		// sees a close rather than an error.
+		if ws, err := srv.upgradeConn(w, r); err == nil {
+			ws.writeControl(opClose, nil, srv.cfg.WriteTimeout)
+			ws.close()
+		}
 		return
 	}
 	s.upgrading = true
@@ -388,12 +400,21 @@ func (srv *Server) probe(s *Session, ws *wsConn) bool {
 	if ws.writeMessages([]Message{{Data: []byte("3probe")}}, srv.cfg.WriteTimeout) != nil {
 		return false
 	}
-	s.mu.Lock()
-	s.releaseGet = true
-	s.wakeWriterLocked()
-	s.mu.Unlock()
-
+	// The client pauses polling before it sends the upgrade packet: the
+	// pending GET is released with a noop, but only once nothing more has
+	// arrived on the WebSocket. A client that sent the upgrade packet right
+	// behind the probe has upgraded already, so a GET it sent afterwards
+	// (and that this server happened to handle first) is refused, as the
+	// reference server, which reads in arrival order, refuses it.
+	released := false
 	for {
+		if !released && !ws.dataReady() {
+			released = true
+			s.mu.Lock()
+			s.releaseGet = true
+			s.wakeWriterLocked()
+			s.mu.Unlock()
+		}
 		binary, data, err = ws.readMessage(srv.cfg.MaxPayload, srv.cfg.WriteTimeout)
 		if err != nil || binary {
 			return false
@@ -418,7 +439,7 @@ func (srv *Server) probe(s *Session, ws *wsConn) bool {
 	s.ws = ws
 	s.transport = TransportWebSocket
 	s.releaseGet = false
-	// Release a GET that is still waiting: it answers with a noop.
+	// A GET still waiting was sent after the upgrade packet: it is refused.
 	select {
 	case s.pollWake <- struct{}{}:
 	default:

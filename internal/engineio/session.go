@@ -65,6 +65,7 @@ type Session struct {
 	postActive   bool
 	releaseGet   bool // answer the pending GET even if nothing is queued
 	awaitingPong bool
+	clientClosed bool // the client sent a close packet: the last GET is answered with a noop
 	closeReason  error
 	transport    string
 	queue        []Message
@@ -76,6 +77,13 @@ type Session struct {
 	writeFn func()  // s.writeLoop, bound once so starting a writer does not allocate
 
 	pollWake chan struct{} // wakes the pending GET; polling sessions only
+
+	// Which of two concurrent GETs the client sent first (see
+	// servePollGet): the remote address of the pending GET, and of the
+	// connection that carried the previous response.
+	getRemote  string
+	lastRemote string
+	refuseGet  bool // the pending GET was sent second: it is refused
 
 	timer    *time.Timer
 	timerDue time.Time
@@ -469,7 +477,7 @@ func (s *Session) onPacket(p packet) error {
 		}
 		s.mu.Unlock()
 	case typeClose:
-		s.Abort(ErrTransportClose)
+		s.closeByClient()
 	case typeNoop:
 	default:
 		// In protocol v4 only the server pings; open and upgrade packets
@@ -477,6 +485,43 @@ func (s *Session) onPacket(p packet) error {
 		return ErrParse
 	}
 	return nil
+}
+
+// closeByClient ends the session at the client's request (a close
+// packet), as the reference server does: over WebSocket the connection gets
+// a close frame; over long-polling the pending GET, or one that is on its
+// way (sent together with the POST, which may be handled first), is
+// answered with a noop, and only then is the session id forgotten.
+func (s *Session) closeByClient() {
+	s.mu.Lock()
+	if s.state != stateOpen || s.ws != nil {
+		ws := s.ws
+		s.mu.Unlock()
+		if ws != nil {
+			ws.writeClose(s.srv.cfg.WriteTimeout)
+		}
+		s.Abort(ErrTransportClose)
+		return
+	}
+	s.state = stateClosing
+	s.closeReason = ErrTransportClose
+	s.closed.Store(true)
+	s.clientClosed = true
+	clear(s.queue) // the client wants nothing more
+	s.queue, s.queueBytes = s.queue[:0], 0
+	probe := s.probe
+	s.probe = nil
+	s.setTimerLocked(min(s.srv.cfg.PingTimeout, pollingCloseGrace))
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+	s.mu.Unlock()
+	if probe != nil {
+		probe.close()
+	}
+	s.notifyClosing(ErrTransportClose)
+	s.notifyClosed(ErrTransportClose)
 }
 
 // writeLoop drains the queue onto the WebSocket. At most one runs per

@@ -71,8 +71,7 @@ func TestUpgrade(t *testing.T) {
 	// Polling is over for this session.
 	expectError(t, h.get(o.SID), 400, 3, "Bad request")
 	expectError(t, h.post(o.SID, "4late"), 400, 3, "Bad request")
-	_, resp, err := h.dial(upgradeQuery(o.SID), nil)
-	expectDialError(t, resp, err, 400, 3, "Bad request")
+	h.expectDialClosed(t, upgradeQuery(o.SID))
 	rec.expectOpen(t)
 
 	rec.sess.Close(engineio.ErrForcedClose)
@@ -171,8 +170,7 @@ func TestConcurrentUpgradeRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	_, resp, err := h.dial(upgradeQuery(o.SID), nil)
-	expectDialError(t, resp, err, 400, 3, "Bad request")
+	h.expectDialClosed(t, upgradeQuery(o.SID))
 	// The first upgrade still completes.
 	writeText(t, c, "2probe")
 	if got := readText(t, c); got != "3probe" {

@@ -254,6 +254,15 @@ func (ws *wsConn) close() {
 	})
 }
 
+// dataReady reports whether the client has sent something not read yet,
+// as far as can be told without blocking: false where it cannot be told.
+func (ws *wsConn) dataReady() bool {
+	if ws.br != nil && ws.br.Buffered() > 0 {
+		return true
+	}
+	return canWaitReadable(ws.nc) && socketHasData(ws.nc)
+}
+
 // readReason maps a read error to the reason the session closes for.
 func readReason(err error) error {
 	switch {

@@ -234,8 +234,7 @@ func TestWebSocketAbort(t *testing.T) {
 func TestWebSocketSessionCannotUpgrade(t *testing.T) {
 	h := newHarness(t, engineio.Config{})
 	c, o, rec := h.openWebSocket()
-	_, resp, err := h.dial("EIO=4&transport=websocket&sid="+o.SID, nil)
-	expectDialError(t, resp, err, 400, 3, "Bad request")
+	h.expectDialClosed(t, "EIO=4&transport=websocket&sid="+o.SID)
 	expectError(t, h.get(o.SID), 400, 3, "Bad request")
 	expectError(t, h.post(o.SID, "4x"), 400, 3, "Bad request")
 	// The session is unharmed.
