@@ -270,6 +270,11 @@ func readReason(err error) error {
 		return ErrPayloadTooLarge
 	case errors.Is(err, errPeerClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return ErrTransportClose
+	case errors.Is(err, errProtocol), errors.Is(err, errInvalidUTF8):
+		// The client broke RFC 6455 below Engine.IO, where the reference
+		// server's WebSocket library reports an error: not a packet
+		// that failed to parse.
+		return ErrTransportError
 	default:
 		return ErrTransportError
 	}

@@ -1,8 +1,11 @@
 package engineio_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,17 +150,18 @@ func TestWebSocketClientCloses(t *testing.T) {
 	tests := []struct {
 		name  string
 		close func(*websocket.Conn) error
+		echo  int // the close code the client then reads; 0: none
 	}{
 		{"close frame", func(c *websocket.Conn) error {
 			return c.WriteControl(websocket.CloseMessage,
 				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-		}},
+		}, websocket.CloseNormalClosure},
 		{"going away", func(c *websocket.Conn) error {
 			return c.WriteControl(websocket.CloseMessage,
 				websocket.FormatCloseMessage(websocket.CloseGoingAway, ""), time.Now().Add(time.Second))
-		}},
-		{"TCP close", func(c *websocket.Conn) error { return c.NetConn().Close() }},
-		{"close packet", func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, []byte("1")) }},
+		}, websocket.CloseGoingAway},
+		{"TCP close", func(c *websocket.Conn) error { return c.NetConn().Close() }, 0},
+		{"close packet", func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, []byte("1")) }, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +169,13 @@ func TestWebSocketClientCloses(t *testing.T) {
 			c, _, rec := h.openWebSocket()
 			if err := tt.close(c); err != nil {
 				t.Fatal(err)
+			}
+			if tt.echo != 0 {
+				// The close handshake completes: no 1006 (abnormal
+				// closure) for the client.
+				if _, _, err := readFrame(c); !websocket.IsCloseError(err, tt.echo) {
+					t.Fatalf("read error %v, want the close frame %d echoed", err, tt.echo)
+				}
 			}
 			rec.expectClosed(t, engineio.ErrTransportClose)
 			if n := h.srv.Len(); n != 0 {
@@ -286,32 +297,234 @@ func TestWebSocketInboundFrames(t *testing.T) {
 	rec.expectOpen(t)
 }
 
-// Frames that break RFC 6455 close the session as a transport error, with a
-// protocol-error close frame.
-func TestWebSocketProtocolErrors(t *testing.T) {
+// Opcodes of the frames the tests write by hand (RFC 6455, section 5.2).
+const (
+	opCont   = 0x0
+	opText   = 0x1
+	opBinary = 0x2
+	opClose  = 0x8
+	opPing   = 0x9
+	opPong   = 0xA
+)
+
+// clientFrame builds a client frame as RFC 6455 requires it: masked.
+func clientFrame(fin bool, op byte, payload string) []byte {
+	key := [4]byte{0xA1, 0xB2, 0xC3, 0xD4}
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	f := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		f = append(f, 0x80|byte(n))
+	case n <= 0xFFFF:
+		f = binary.BigEndian.AppendUint16(append(f, 0x80|126), uint16(n))
+	default:
+		f = binary.BigEndian.AppendUint64(append(f, 0x80|127), uint64(n))
+	}
+	f = append(f, key[:]...)
+	for i := range len(payload) {
+		f = append(f, payload[i]^key[i%4])
+	}
+	return f
+}
+
+// closePayload is the payload of a close frame with code and reason.
+func closePayload(code uint16, reason string) string {
+	return string(binary.BigEndian.AppendUint16(nil, code)) + reason
+}
+
+// frames concatenates client frames into what one write sends.
+func frames(fs ...[]byte) []byte { return bytes.Join(fs, nil) }
+
+// expectServerClose reads the server's next frame straight off the wire,
+// checks that it is a close frame with payload want, and that the server
+// then closes the connection, sending nothing more.
+func expectServerClose(t *testing.T, c *websocket.Conn, want []byte) {
+	t.Helper()
+	nc := c.NetConn() // nothing is buffered above it: the open packet is read
+	_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+	br := bufio.NewReader(nc)
+	var hdr [2]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		t.Fatalf("no frame from the server: %v", err)
+	}
+	if hdr[0] != 0x80|opClose || hdr[1] > 125 {
+		t.Fatalf("server sent frame header %#x %#x, want an unmasked close frame", hdr[0], hdr[1])
+	}
+	payload := make([]byte, hdr[1])
+	if _, err := io.ReadFull(br, payload); err != nil {
+		t.Fatalf("close frame cut short: %v", err)
+	}
+	if !bytes.Equal(payload, want) {
+		t.Fatalf("close frame payload %x, want %x", payload, want)
+	}
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("after the close frame: read %d bytes, %v; want the connection closed (EOF)", n, err)
+	}
+}
+
+// closeCode is the payload of a close frame with code and no reason.
+func closeCode(code uint16) []byte { return binary.BigEndian.AppendUint16(nil, code) }
+
+// Frames that break RFC 6455 are refused as a WebSocket library refuses
+// them (the Autobahn test suite's cases): the server sends a close frame
+// with the status code that says why, closes the connection, and the
+// session ends.
+func TestWebSocketRefusedFrames(t *testing.T) {
+	const limit = 1000
+	var (
+		protocol = closeCode(1002)
+		invalid  = closeCode(1007)
+		tooBig   = closeCode(1009)
+	)
 	tests := []struct {
-		name  string
-		frame []byte
+		name   string
+		wire   []byte
+		code   []byte
+		reason error
 	}{
-		{"unmasked", []byte{0x81, 0x02, '4', 'x'}},
-		{"reserved bit", []byte{0xC1, 0x80, 0, 0, 0, 0}},
-		{"unknown opcode", []byte{0x83, 0x80, 0, 0, 0, 0}},
-		{"continuation first", []byte{0x80, 0x80, 0, 0, 0, 0}},
-		{"fragmented ping", []byte{0x09, 0x80, 0, 0, 0, 0}},
-		{"bad close code", []byte{0x88, 0x82, 0, 0, 0, 0, 0x03, 0xED}}, // 1005 may not be sent
+		// Masking and reserved bits.
+		{"unmasked text", []byte{0x81, 0x02, '4', 'x'}, protocol, engineio.ErrTransportError},
+		{"unmasked close", []byte{0x88, 0x02, 0x03, 0xE8}, protocol, engineio.ErrTransportError},
+		{"RSV1 without an extension", []byte{0xC1, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		{"RSV2", []byte{0xA1, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		{"RSV3", []byte{0x91, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		{"RSV1 on a ping", []byte{0xC9, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		// Opcodes.
+		{"opcode 3", []byte{0x83, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		{"opcode 7", []byte{0x87, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		{"opcode 11", []byte{0x8B, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		{"opcode 15", []byte{0x8F, 0x80, 0, 0, 0, 0}, protocol, engineio.ErrTransportError},
+		// Control frames.
+		{"ping of 126 bytes", clientFrame(true, opPing, strings.Repeat("p", 126)), protocol, engineio.ErrTransportError},
+		{"close of 126 bytes", clientFrame(true, opClose, closePayload(1000, strings.Repeat("r", 124))), protocol, engineio.ErrTransportError},
+		{"fragmented ping", clientFrame(false, opPing, "p"), protocol, engineio.ErrTransportError},
+		{"fragmented pong", clientFrame(false, opPong, "p"), protocol, engineio.ErrTransportError},
+		{"fragmented close", clientFrame(false, opClose, closePayload(1000, "")), protocol, engineio.ErrTransportError},
+		// Fragmentation.
+		{"continuation without a start", clientFrame(true, opCont, "4x"), protocol, engineio.ErrTransportError},
+		{"continuation after a whole message", frames(clientFrame(true, opText, "4a"), clientFrame(true, opCont, "b")), protocol, engineio.ErrTransportError},
+		{"text inside a fragmented message", frames(clientFrame(false, opText, "4a"), clientFrame(true, opText, "4b")), protocol, engineio.ErrTransportError},
+		{"binary inside a fragmented message", frames(clientFrame(false, opBinary, "a"), clientFrame(true, opBinary, "b")), protocol, engineio.ErrTransportError},
+		// UTF-8.
+		{"invalid byte", clientFrame(true, opText, "4\xff"), invalid, engineio.ErrTransportError},
+		{"overlong encoding", clientFrame(true, opText, "4\xc0\xaf"), invalid, engineio.ErrTransportError},
+		{"surrogate", clientFrame(true, opText, "4\xed\xa0\x80"), invalid, engineio.ErrTransportError},
+		{"beyond U+10FFFF", clientFrame(true, opText, "4\xf4\x90\x80\x80"), invalid, engineio.ErrTransportError},
+		{"message ends inside a rune", clientFrame(true, opText, "4\xe2\x82"), invalid, engineio.ErrTransportError},
+		{"rune split across fragments, then broken", frames(clientFrame(false, opText, "4\xe2\x82"), clientFrame(true, opCont, "\x28")), invalid, engineio.ErrTransportError},
+		{"rune split across three fragments, then broken", frames(clientFrame(false, opText, "4\xf0"), clientFrame(false, opCont, "\x9f"), clientFrame(true, opCont, "\x98\x28")), invalid, engineio.ErrTransportError},
+		// The rest of the message is never sent: the first fragment
+		// proves it invalid.
+		{"invalid first fragment", clientFrame(false, opText, "4ok\xff"), invalid, engineio.ErrTransportError},
+		{"invalid start of a split rune", clientFrame(false, opText, "4\xed\xa0"), invalid, engineio.ErrTransportError},
+		// Close frames.
+		{"one-byte close payload", clientFrame(true, opClose, "\x03"), protocol, engineio.ErrTransportError},
+		{"close code 0", clientFrame(true, opClose, closePayload(0, "")), protocol, engineio.ErrTransportError},
+		{"close code 999", clientFrame(true, opClose, closePayload(999, "")), protocol, engineio.ErrTransportError},
+		{"close code 1004", clientFrame(true, opClose, closePayload(1004, "")), protocol, engineio.ErrTransportError},
+		{"close code 1005", clientFrame(true, opClose, closePayload(1005, "")), protocol, engineio.ErrTransportError},
+		{"close code 1006", clientFrame(true, opClose, closePayload(1006, "")), protocol, engineio.ErrTransportError},
+		{"close code 1015", clientFrame(true, opClose, closePayload(1015, "")), protocol, engineio.ErrTransportError},
+		{"close code 1016", clientFrame(true, opClose, closePayload(1016, "")), protocol, engineio.ErrTransportError},
+		{"close code 2000", clientFrame(true, opClose, closePayload(2000, "")), protocol, engineio.ErrTransportError},
+		{"close code 2999", clientFrame(true, opClose, closePayload(2999, "")), protocol, engineio.ErrTransportError},
+		{"close code 5000", clientFrame(true, opClose, closePayload(5000, "")), protocol, engineio.ErrTransportError},
+		{"close reason not UTF-8", clientFrame(true, opClose, closePayload(1000, "bye\xff")), invalid, engineio.ErrTransportError},
+		// Limits: only the header is sent, announcing more than the
+		// limit; the server must refuse it without waiting for the
+		// payload.
+		{"16-bit length over the limit", clientFrame(true, opText, strings.Repeat("x", limit+1))[:8], tooBig, engineio.ErrPayloadTooLarge},
+		{"64-bit length of 1 TiB", []byte{0x82, 0xFF, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 3, 4}, tooBig, engineio.ErrPayloadTooLarge},
+		{"64-bit length with the top bit set", []byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}, tooBig, engineio.ErrPayloadTooLarge},
+		{"fragments adding up to more than the limit", frames(
+			clientFrame(false, opBinary, strings.Repeat("a", limit/2)),
+			clientFrame(true, opCont, strings.Repeat("b", limit/2+1))[:8],
+		), tooBig, engineio.ErrPayloadTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, engineio.Config{MaxPayload: limit})
+			c, _, rec := h.openWebSocket()
+			if _, err := c.NetConn().Write(tt.wire); err != nil {
+				t.Fatal(err)
+			}
+			expectServerClose(t, c, tt.code)
+			rec.expectClosed(t, tt.reason)
+			waitUntil(t, "the session is removed", func() bool { return h.srv.Len() == 0 })
+		})
+	}
+}
+
+// Frames that RFC 6455 allows, written by hand where a client library
+// would not write them so, are accepted: text split inside a rune, binary
+// that is not UTF-8, control frames between the pieces.
+func TestWebSocketAcceptedFrames(t *testing.T) {
+	tests := []struct {
+		name   string
+		wire   []byte
+		want   string
+		binary bool
+	}{
+		{"rune split across two fragments", frames(clientFrame(false, opText, "4h\xe2\x82"), clientFrame(true, opCont, "\xac!")), "h\u20ac!", false},
+		{"rune split across four fragments, with empty ones", frames(
+			clientFrame(false, opText, "4\xf0"), clientFrame(false, opCont, ""), clientFrame(false, opCont, "\x9f"),
+			clientFrame(false, opCont, "\x98"), clientFrame(true, opCont, "\x80"),
+		), "\U0001F600", false},
+		{"rune split around a ping", frames(
+			clientFrame(false, opText, "4\xc3"), clientFrame(true, opPing, "p"), clientFrame(true, opCont, "\xa9"),
+		), "\u00e9", false},
+		{"binary that is not UTF-8", frames(clientFrame(false, opBinary, "\xff\xfe"), clientFrame(true, opCont, "\xed\xa0\x80")), "\xff\xfe\xed\xa0\x80", true},
+		{"empty text fragments", frames(clientFrame(false, opText, ""), clientFrame(false, opCont, "4"), clientFrame(true, opCont, "")), "", false},
+		{"64-bit length of a small message", []byte{0x81, 0xFF, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, '4', 'x'}, "x", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, engineio.Config{})
 			c, _, rec := h.openWebSocket()
-			if _, err := c.NetConn().Write(tt.frame); err != nil {
+			if _, err := c.NetConn().Write(tt.wire); err != nil {
 				t.Fatal(err)
 			}
-			rec.expectClosed(t, engineio.ErrTransportError)
-			_, _, err := readFrame(c)
-			if !websocket.IsCloseError(err, websocket.CloseProtocolError) {
-				t.Fatalf("read error %v, want close frame 1002", err)
+			if m := rec.next(t); m.binary != tt.binary || string(m.data) != tt.want {
+				t.Fatalf("received (%q, binary=%v), want (%q, binary=%v)", m.data, m.binary, tt.want, tt.binary)
 			}
+			writeText(t, c, "4after")
+			rec.expectText(t, "after")
+			rec.expectOpen(t)
+		})
+	}
+}
+
+// A client's close frame is answered with a close frame echoing its status
+// code (RFC 6455, section 5.5.1; an empty one for none, as gorilla does)
+// before the server closes the connection: the client sees a clean close,
+// not 1006.
+func TestWebSocketCloseHandshake(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+		echo    []byte
+	}{
+		{"no status code", "", []byte{}},
+		{"normal closure", closePayload(1000, ""), closeCode(1000)},
+		{"normal closure with a reason", closePayload(1000, "bye \u00e9"), closeCode(1000)},
+		{"going away", closePayload(1001, ""), closeCode(1001)},
+		{"bad gateway", closePayload(1014, ""), closeCode(1014)},
+		{"library code", closePayload(3000, ""), closeCode(3000)},
+		{"application code", closePayload(4999, "x"), closeCode(4999)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, engineio.Config{})
+			c, _, rec := h.openWebSocket()
+			if _, err := c.NetConn().Write(clientFrame(true, opClose, tt.payload)); err != nil {
+				t.Fatal(err)
+			}
+			expectServerClose(t, c, tt.echo)
+			rec.expectClosed(t, engineio.ErrTransportClose)
+			waitUntil(t, "the session is removed", func() bool { return h.srv.Len() == 0 })
 		})
 	}
 }

@@ -13,16 +13,18 @@ import (
 
 // Close codes (RFC 6455, section 7.4.1).
 const (
-	closeNormal        = 1000
-	closeProtocolError = 1002
-	closeMessageTooBig = 1009
+	closeNormal         = 1000
+	closeProtocolError  = 1002
+	closeInvalidPayload = 1007 // text that is not UTF-8
+	closeMessageTooBig  = 1009
 )
 
 // Errors of the frame reader; readReason maps them to close reasons.
 var (
-	errReadLimit  = errors.New("engineio: websocket message exceeds the maximum payload")
-	errPeerClosed = errors.New("engineio: websocket closed by the client")
-	errProtocol   = errors.New("engineio: websocket protocol error")
+	errReadLimit   = errors.New("engineio: websocket message exceeds the maximum payload")
+	errPeerClosed  = errors.New("engineio: websocket closed by the client")
+	errProtocol    = errors.New("engineio: websocket protocol error")
+	errInvalidUTF8 = errors.New("engineio: websocket text is not valid UTF-8")
 )
 
 // readBufSize is the size of the read buffers connections borrow while they
@@ -58,65 +60,73 @@ func (ws *wsConn) putReader() {
 }
 
 // readMessage reads the client's next data message, answering pings with
-// pongs, ignoring pongs, and failing with
-// errPeerClosed on a close frame. A message longer than limit fails with
-// errReadLimit; a frame that breaks RFC 6455 with errProtocol. Both send
-// the client a close frame first (within timeout), as gorilla/websocket
-// does. It takes a read buffer; the caller gives it back.
+// pongs and ignoring pongs. A close frame is answered with a close frame
+// echoing its status code (RFC 6455, section 5.5.1) and fails with
+// errPeerClosed. A frame that breaks RFC 6455 fails with errProtocol, a
+// text message that is not UTF-8 with errInvalidUTF8 as soon as a frame
+// proves it, and a message longer than limit with errReadLimit as soon as
+// a frame header announces it, before its payload is read; each first
+// sends the client a close frame with the matching status code (within
+// timeout), as gorilla/websocket does. It takes a read buffer; the caller
+// gives it back.
 func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool, data []byte, err error) {
 	ws.takeReader()
 	br := ws.br
 	var msgOp byte // the message's opcode once its first frame is read
-	var hdr [8]byte
+	valid := 0     // text: data[:valid] is UTF-8 and ends where a rune does
 	for {
-		if _, err := io.ReadFull(br, hdr[:2]); err != nil {
+		// The header is read through br.Peek, and the payload of control
+		// frames copied onto the stack: arrays passed to io.ReadFull
+		// would escape, costing allocations on every message.
+		h, err := next(br, 2)
+		if err != nil {
 			return false, nil, err
 		}
-		fin := hdr[0]&0x80 != 0
-		op := hdr[0] & 0x0F
-		n := int64(hdr[1] & 0x7F)
+		b0, b1 := h[0], h[1]
+		fin := b0&0x80 != 0
+		op := b0 & 0x0F
+		n := int64(b1 & 0x7F)
 		switch {
-		case hdr[0]&0x70 != 0: // no extension was negotiated
-			return false, nil, ws.protocolError(timeout)
-		case hdr[1]&0x80 == 0: // client frames are masked
-			return false, nil, ws.protocolError(timeout)
+		case b0&0x70 != 0: // no extension was negotiated
+			return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+		case b1&0x80 == 0: // client frames are masked
+			return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
 		}
 		switch op {
 		case opClose, opPing, opPong:
 			if n > 125 || !fin {
-				return false, nil, ws.protocolError(timeout)
+				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
 			}
 		case opText, opBinary:
-			if msgOp != 0 {
-				return false, nil, ws.protocolError(timeout) // a message inside a fragmented one
+			if msgOp != 0 { // a message inside a fragmented one
+				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
 			}
 		case opContinuation:
-			if msgOp == 0 {
-				return false, nil, ws.protocolError(timeout)
+			if msgOp == 0 { // nothing to continue
+				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
 			}
 		default:
-			return false, nil, ws.protocolError(timeout)
+			return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
 		}
 		switch n {
 		case 126:
-			if _, err := io.ReadFull(br, hdr[:2]); err != nil {
+			if h, err = next(br, 2); err != nil {
 				return false, nil, err
 			}
-			n = int64(binary.BigEndian.Uint16(hdr[:2]))
+			n = int64(binary.BigEndian.Uint16(h))
 		case 127:
-			if _, err := io.ReadFull(br, hdr[:8]); err != nil {
+			if h, err = next(br, 8); err != nil {
 				return false, nil, err
 			}
-			n = int64(binary.BigEndian.Uint64(hdr[:8]))
+			n = int64(binary.BigEndian.Uint64(h))
 			if n < 0 { // the top bit is reserved: over any limit
-				ws.writeCloseCode(closeMessageTooBig, timeout)
-				return false, nil, errReadLimit
+				return false, nil, ws.fail(closeMessageTooBig, errReadLimit, timeout)
 			}
 		}
-		var key [4]byte
-		if _, err := io.ReadFull(br, key[:]); err != nil {
+		if h, err = next(br, 4); err != nil {
 			return false, nil, err
 		}
+		key := [4]byte(h)
 
 		if op < opClose {
 			if op != opContinuation {
@@ -125,14 +135,19 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 			// Compared this way round, a length near 2^63 cannot overflow
 			// past the limit.
 			if n > limit-int64(len(data)) {
-				ws.writeCloseCode(closeMessageTooBig, timeout)
-				return false, nil, errReadLimit
+				return false, nil, ws.fail(closeMessageTooBig, errReadLimit, timeout)
 			}
 			start := len(data)
 			if data, err = readPayload(br, data, n); err != nil {
 				return false, nil, err
 			}
 			unmask(key, data[start:])
+			if msgOp == opText {
+				var ok bool
+				if valid, ok = checkUTF8(data, valid, fin); !ok {
+					return false, nil, ws.fail(closeInvalidPayload, errInvalidUTF8, timeout)
+				}
+			}
 			if fin {
 				if data == nil {
 					data = []byte{}
@@ -143,30 +158,84 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 		}
 
 		var buf [125]byte
-		payload := buf[:n]
-		if _, err := io.ReadFull(br, payload); err != nil {
+		if h, err = next(br, int(n)); err != nil {
 			return false, nil, err
 		}
+		payload := buf[:copy(buf[:], h)]
 		unmask(key, payload)
-		if op == opPing {
+		switch op {
+		case opPing:
 			// RFC 6455 requires the answer; Engine.IO clients rely on
 			// their own heartbeat and send none, other tools do.
 			ws.writeControl(opPong, payload, timeout)
-		}
-		if op == opClose {
-			if len(payload) >= 2 && (!validCloseCode(binary.BigEndian.Uint16(payload)) || !utf8.Valid(payload[2:])) {
-				return false, nil, ws.protocolError(timeout)
+		case opClose:
+			if len(payload) == 0 {
+				// No status code: answered with none, as gorilla does.
+				ws.writeControl(opClose, nil, timeout)
+				return false, nil, errPeerClosed
 			}
+			if len(payload) == 1 { // half a status code
+				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+			}
+			code := binary.BigEndian.Uint16(payload)
+			if !validCloseCode(code) {
+				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+			}
+			if !utf8.Valid(payload[2:]) { // the reason is text
+				return false, nil, ws.fail(closeInvalidPayload, errInvalidUTF8, timeout)
+			}
+			ws.writeCloseCode(code, timeout)
 			return false, nil, errPeerClosed
 		}
 	}
 }
 
-// protocolError tells the client its frame was refused and returns
-// errProtocol.
-func (ws *wsConn) protocolError(timeout time.Duration) error {
-	ws.writeCloseCode(closeProtocolError, timeout)
-	return errProtocol
+// next consumes the next n bytes of br, n no more than its size, and
+// returns them; they stay valid until br is read again. Like io.ReadFull,
+// it reports the end of the stream after some but not all of them as
+// io.ErrUnexpectedEOF.
+func next(br *bufio.Reader, n int) ([]byte, error) {
+	p, err := br.Peek(n)
+	if err != nil {
+		if len(p) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	_, _ = br.Discard(n) // cannot fail: the bytes are buffered
+	return p, nil
+}
+
+// fail tells the client why its connection ends, with a close frame with
+// code, and returns err.
+func (ws *wsConn) fail(code uint16, err error, timeout time.Duration) error {
+	ws.writeCloseCode(code, timeout)
+	return err
+}
+
+// checkUTF8 checks the text p[from:] read since the last check, p[:from]
+// being valid UTF-8 that ends where a rune does. Unless final, p may end
+// inside a rune, whose bytes so far must begin a valid encoding. It
+// returns where the checked text now ends (before that unfinished rune):
+// each byte is checked once, plus at most three of a rune split between
+// frames.
+func checkUTF8(p []byte, from int, final bool) (int, bool) {
+	end := len(p)
+	if !final {
+		// The last rune starts at most UTFMax-1 bytes before the end if it
+		// is unfinished. FullRune is false only for the valid beginning
+		// of an encoding: an invalid one counts as a whole rune, which
+		// Valid then refuses.
+		for i := len(p) - 1; i >= from && i > len(p)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(p[i]) {
+				if !utf8.FullRune(p[i:]) {
+					end = i
+				}
+				break
+			}
+		}
+	}
+	return end, utf8.Valid(p[from:end])
 }
 
 // readPayload appends n bytes from br to data. It grows data with what
@@ -205,8 +274,11 @@ func unmask(key [4]byte, p []byte) {
 	}
 }
 
-// validCloseCode reports whether a client may send code in a close frame,
-// as gorilla/websocket decides it.
+// validCloseCode reports whether a client may send code in a close frame:
+// a code RFC 6455 or the IANA registry defines for use in close frames
+// (1004, 1005, 1006 and 1015 are not), or one of the ranges for libraries
+// and applications. gorilla/websocket also refuses 1014, registered
+// later; coder/websocket accepts it.
 func validCloseCode(code uint16) bool {
 	switch {
 	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
