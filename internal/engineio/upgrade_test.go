@@ -197,3 +197,34 @@ func TestCloseDuringUpgrade(t *testing.T) {
 	}
 	expectError(t, h.get(o.SID), 400, 1, "Session ID unknown")
 }
+
+// clientTextFrame is a final, masked text frame (the zero masking key
+// leaves the payload as it is).
+func clientTextFrame(payload string) []byte {
+	f := []byte{0x81, 0x80 | byte(len(payload)), 0, 0, 0, 0}
+	return append(f, payload...)
+}
+
+// A client that sends the upgrade packet right behind the probe has
+// upgraded: a GET it sent afterwards is refused, even when the server
+// handled that GET before it read the probe.
+func TestUpgradePacketBehindProbeRefusesHeldGET(t *testing.T) {
+	h := newHarness(t, engineio.Config{})
+	o, rec := h.openPolling()
+	get := h.pendingGet(rec)
+	c, _, err := h.dial(upgradeQuery(o.SID), nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	if _, err := c.NetConn().Write(append(clientTextFrame("2probe"), clientTextFrame("5")...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := readText(t, c); got != "3probe" {
+		t.Fatalf("probe answered %q, want 3probe", got)
+	}
+	expectError(t, awaitResponse(t, get), 400, 3, "Bad request")
+	writeText(t, c, "4hello")
+	rec.expectText(t, "hello")
+	rec.expectOpen(t)
+}
