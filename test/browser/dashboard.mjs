@@ -14,7 +14,17 @@ const STEP_TIMEOUT_MS = 15_000;
 // The only fixed window: proving that no update arrives needs one.
 const SILENCE_MS = 1_500;
 const SYMBOLS = ["BTC/USD", "ETH/USD", "SOL/USD"];
-const CHECKS = ["connected", "transport", "live-ticker", "unsubscribe-stops", "resubscribe-resumes", "llm-stream", "screenshot"];
+const CHECKS = [
+  "connected",
+  "transport",
+  "live-ticker",
+  "own-fills",
+  "stats-panel",
+  "unsubscribe-stops",
+  "resubscribe-resumes",
+  "llm-stream",
+  "screenshot",
+];
 
 const { values: args } = parseArgs({
   options: {
@@ -141,6 +151,34 @@ async function run(browser, state) {
       await Promise.all(SYMBOLS.map((s) => waitForUpdatesAbove(page, s, before[s].updates, 10_000)));
       const after = await cards(page);
       return { updates: Object.fromEntries(SYMBOLS.map((s) => [s, after[s].updates])) };
+    });
+
+    // The page subscribes to no trading channel: the demo user's fills
+    // reach it through the user's own room, joined at connect.
+    await step("own-fills", async () => {
+      try {
+        await page.waitForFunction(
+          (sel) => document.querySelector(`${sel} [data-event="order:filled"]`) !== null,
+          testId("event-log"),
+          { timeout: 10_000 },
+        );
+      } catch {
+        throw new Error(`no order:filled row in the trading log (${await text(page, "event-log")})`);
+      }
+      const rows = await page.evaluate((sel) => document.querySelector(sel).dataset.count, testId("event-log"));
+      return { rows: Number(rows) };
+    });
+
+    // In development mode /api/stats lists the clients, this page among them.
+    await step("stats-panel", async () => {
+      try {
+        await page.waitForFunction((sel) => document.querySelector(`${sel} tr.self`) !== null, testId("stats-clients"), {
+          timeout: 10_000,
+        });
+      } catch {
+        throw new Error(`the stats panel does not list this page (${await text(page, "stats-clients")})`);
+      }
+      return {};
     });
 
     await step("unsubscribe-stops", async () => {

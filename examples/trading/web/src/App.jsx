@@ -33,7 +33,7 @@ function Clock() {
 export default function App({ token, transports }) {
   const conn = useWebSocket(token, transports);
   const { socket, connected, state, transport, connectError } = conn;
-  const { symbols, channels, toggle } = useSubscriptions(socket, connected);
+  const { symbols, toggle } = useSubscriptions(socket, connected);
   const [selected, setSelected] = useState(SYMBOLS[0]);
   const [clients, setClients] = useState(null);
   const [errors, pushError] = useReducer(reduceErrors, { seq: 0, list: [] });
@@ -66,7 +66,7 @@ export default function App({ token, transports }) {
 
       <main className="grid">
         <div className="row top">
-          <ConnectionPanel conn={conn} subs={symbols} channels={channels} clients={clients} />
+          <ConnectionPanel conn={conn} subs={symbols} clients={clients} />
           <Prices
             socket={socket}
             subs={symbols}
@@ -82,7 +82,7 @@ export default function App({ token, transports }) {
           <LlmPanel socket={socket} connected={connected} onError={onLlmError} />
         </div>
         <div className="row bottom">
-          <StatsPanel selfId={conn.socketId} />
+          <StatsPanel selfId={conn.socketId} token={token} />
           <ErrorLog errors={errors.list} />
         </div>
       </main>

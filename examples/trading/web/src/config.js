@@ -1,8 +1,11 @@
 // Symbols the demo publishes; the order is the order of the price cards.
 export const SYMBOLS = ["BTC/USD", "ETH/USD", "SOL/USD"];
 
-// Channels joined on every (re)connection besides per-symbol market data.
-export const CHANNELS = ["trading", "llm"];
+// The page subscribes only to per-symbol market data, which is public. The
+// user's own fills, positions, balance and LLM answers need no subscription:
+// the gateway puts every connection in its user's room (user:<id>) at
+// connect, and the demo sends them there alone. They must never go to a
+// shared room such as "trading", where every subscriber would see them.
 
 const DEFAULT_TRANSPORTS = ["websocket", "polling"];
 const KNOWN_TRANSPORTS = new Set(DEFAULT_TRANSPORTS);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { CHANNELS, SYMBOLS } from "../config.js";
+import { SYMBOLS } from "../config.js";
 import { formatAgo, formatTime } from "../format.js";
 import { useNow } from "../hooks/useNow.js";
 import { useSocketEvent } from "../hooks/useSocketEvent.js";
@@ -9,7 +9,7 @@ import { useSocketEvent } from "../hooks/useSocketEvent.js";
 const AUTO_PING_MS = 15000;
 
 // ConnectionPanel shows who and how we are connected, and the latency.
-export function ConnectionPanel({ conn, subs, channels, clients }) {
+export function ConnectionPanel({ conn, subs, clients }) {
   const { socket, connected, state, transport, socketId, identity, connectError, attempt } = conn;
   const now = useNow(1000);
   const [rtt, setRtt] = useState(null);
@@ -76,11 +76,12 @@ export function ConnectionPanel({ conn, subs, channels, clients }) {
         ))}
       </dl>
       <div className="chips">
-        {CHANNELS.map((c) => (
-          <span key={c} className={`chip ${channels[c] ? "on" : ""}`}>
-            {c}
-          </span>
-        ))}
+        <span
+          className={`chip ${identity?.userId ? "on" : ""}`}
+          title="Joined by the gateway at connect: your fills, positions, balance and assistant answers arrive here"
+        >
+          {identity?.userId ? `user:${identity.userId}` : "user room"}
+        </span>
         {SYMBOLS.map((s) => (
           <span key={s} className={`chip ${subs[s].subscribed ? "on" : ""}`}>
             {s.split("/")[0]}

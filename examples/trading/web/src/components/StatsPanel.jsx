@@ -9,8 +9,10 @@ function sum(obj) {
 }
 
 // useGatewayStats polls /api/stats and derives per-second event rates from
-// consecutive snapshots.
-function useGatewayStats() {
+// consecutive snapshots. The page's token goes along as a bearer token: the
+// server lists the clients (user ids, e-mails, rooms) only to operators, and
+// to everyone in development mode; others get the counts.
+function useGatewayStats(token) {
   const [snap, setSnap] = useState({ stats: null, rates: null, error: null, at: null });
   const prev = useRef(null);
   useEffect(() => {
@@ -19,7 +21,8 @@ function useGatewayStats() {
     const ctrl = new AbortController();
     const poll = async () => {
       try {
-        const res = await fetch("/api/stats", { cache: "no-store", signal: ctrl.signal });
+        const headers = token ? { Authorization: `Bearer ${token}` } : {};
+        const res = await fetch("/api/stats", { cache: "no-store", headers, signal: ctrl.signal });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const stats = await res.json();
         const at = performance.now();
@@ -48,7 +51,7 @@ function useGatewayStats() {
       ctrl.abort();
       clearTimeout(timer);
     };
-  }, []);
+  }, [token]);
   return snap;
 }
 
@@ -65,11 +68,12 @@ function Kpi({ k, v, sub, tone }) {
 const rate = (r) => (r == null ? "" : `${r < 10 ? r.toFixed(1) : Math.round(r).toLocaleString("en-US")}/s`);
 
 // StatsPanel is the gateway's own view: clients, rooms, traffic, refusals.
-export function StatsPanel({ selfId }) {
-  const { stats, rates, error, at } = useGatewayStats();
+export function StatsPanel({ selfId, token }) {
+  const { stats, rates, error, at } = useGatewayStats(token);
   const c = stats?.counters || {};
   const refused = sum(c.refused);
-  const clients = Array.isArray(stats?.clients) ? stats.clients : [];
+  const listed = Array.isArray(stats?.clients);
+  const clients = listed ? stats.clients : [];
   const bad = (n) => (Number(n) > 0 ? "warn" : "");
   return (
     <section className="panel stats">
@@ -107,7 +111,7 @@ export function StatsPanel({ selfId }) {
             <th>Since (UTC)</th>
           </tr>
         </thead>
-        <tbody>
+        <tbody data-testid="stats-clients">
           {clients.slice(0, MAX_CLIENTS).map((cl) => (
             <tr key={cl.id} className={cl.id === selfId ? "self" : ""}>
               <td title={cl.id}>
@@ -127,7 +131,7 @@ export function StatsPanel({ selfId }) {
           {clients.length === 0 ? (
             <tr>
               <td colSpan={5} className="muted">
-                {stats ? "No clients" : "—"}
+                {!stats ? "—" : listed ? "No clients" : "The client list needs an operator token"}
               </td>
             </tr>
           ) : null}

@@ -1,18 +1,17 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { CHANNELS, SYMBOLS } from "../config.js";
+import { SYMBOLS } from "../config.js";
 import { useSocketEvent } from "./useSocketEvent.js";
 
 const initialSymbols = () =>
   Object.fromEntries(SYMBOLS.map((s) => [s, { subscribed: false, pending: false }]));
 
-// useSubscriptions keeps the server-side rooms in line with what the user
-// wants: every (re)connection re-joins the channels and the symbols the user
-// left switched on. A symbol counts as subscribed only once the server has
+// useSubscriptions keeps the server-side market-data rooms in line with what
+// the user wants: every (re)connection re-joins the symbols the user left
+// switched on. A symbol counts as subscribed only once the server has
 // confirmed it, so the UI never claims a state the gateway has not reached.
 export function useSubscriptions(socket, connected) {
   const wanted = useRef(new Set(SYMBOLS));
   const [symbols, setSymbols] = useState(initialSymbols);
-  const [channels, setChannels] = useState({});
 
   const patch = useCallback((list, fields) => {
     setSymbols((prev) => {
@@ -25,7 +24,6 @@ export function useSubscriptions(socket, connected) {
   useEffect(() => {
     if (!socket || !connected) {
       setSymbols(initialSymbols());
-      setChannels({});
       return;
     }
     const list = SYMBOLS.filter((s) => wanted.current.has(s));
@@ -33,7 +31,6 @@ export function useSubscriptions(socket, connected) {
       patch(list, { pending: true });
       socket.emit("subscribe", { channel: "market-data", symbols: list });
     }
-    for (const channel of CHANNELS) socket.emit("subscribe", { channel });
   }, [socket, connected, patch]);
 
   const symbolsOf = (data) => {
@@ -43,12 +40,10 @@ export function useSubscriptions(socket, connected) {
 
   useSocketEvent(socket, "subscribed", (data) => {
     if (data?.channel === "market-data") patch(symbolsOf(data), { subscribed: true, pending: false });
-    else if (data?.channel) setChannels((c) => ({ ...c, [data.channel]: true }));
   });
 
   useSocketEvent(socket, "unsubscribed", (data) => {
     if (data?.channel === "market-data") patch(symbolsOf(data), { subscribed: false, pending: false });
-    else if (data?.channel) setChannels((c) => ({ ...c, [data.channel]: false }));
   });
 
   // A refused request (rate limit, validation) gets an `error` event instead
@@ -78,5 +73,5 @@ export function useSubscriptions(socket, connected) {
     [socket, connected, patch],
   );
 
-  return { symbols, channels, toggle };
+  return { symbols, toggle };
 }
