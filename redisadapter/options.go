@@ -12,7 +12,8 @@ import (
 // Option configures an Adapter or an Emitter. Options that only concern
 // one of them say so and are ignored by the other. An invalid option is
 // reported, with an error wrapping realtime.ErrInvalidOption, by the
-// Adapter's Start (and so by realtime.New) or by every Emitter method.
+// Adapter's Start (and so by realtime.New) or by the Emitter's methods that
+// publish.
 type Option func(*config) error
 
 type config struct {
