@@ -3,6 +3,7 @@ package realtime
 import (
 	"bytes"
 	"context"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -215,12 +216,21 @@ func TestBroadcastDoesNotAllocatePerRecipient(t *testing.T) {
 	g, sink := memoryGateway(t, n)
 	var seq int64
 	var mu sync.Mutex // AllocsPerRun's function has no testing.TB of its own
-	allocs := testing.AllocsPerRun(50, func() {
+	broadcast := func() {
 		mu.Lock()
 		defer mu.Unlock()
 		seq++
 		broadcastAndWait(t, g, sink, n, seq)
-	})
+	}
+	// Allocations are counted for the whole process, and a session whose
+	// writer has not yet taken its spare buffer back when the next broadcast
+	// arrives grows a new queue, which depends on scheduling (a loaded
+	// machine makes it common). Such noise only adds: the fewest
+	// allocations over a few rounds is the broadcast's own cost.
+	allocs := math.Inf(1)
+	for range 5 {
+		allocs = min(allocs, testing.AllocsPerRun(20, broadcast))
+	}
 	// The encoding itself takes a handful; one allocation per recipient
 	// would be 2,000.
 	if allocs > 20 {

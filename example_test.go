@@ -44,6 +44,24 @@ func ExampleNew_invalidOption() {
 	// Output: realtime: invalid option: max symbols 0: want at least 1
 }
 
+// Each connection may send 60 events per minute unless told otherwise; an
+// event over the limit is answered with an `error` event RATE_LIMITED.
+func ExampleWithRateLimit() {
+	gw, err := realtime.New(
+		realtime.WithDevelopmentMode(true),
+		realtime.WithRateLimit(120, time.Minute),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer gw.Shutdown(context.Background())
+
+	// A limit that admits nothing is refused.
+	_, err = realtime.New(realtime.WithDevelopmentMode(true), realtime.WithRateLimit(0, time.Minute))
+	fmt.Println(err)
+	// Output: realtime: invalid option: rate limit of 0 events: want at least 1
+}
+
 type order struct {
 	ID     string  `json:"orderId"`
 	Symbol string  `json:"symbol"`

@@ -8,12 +8,8 @@ import (
 )
 
 func TestGatewayRateLimit(t *testing.T) {
-	fastLimiter, err := realtime.RateLimit(5, 500*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
 	def := startGateway(t, realtime.WithAuthenticator(hsAuthenticator(t)))
-	fast := startGateway(t, realtime.WithAuthenticator(hsAuthenticator(t)), realtime.WithLimiter(fastLimiter))
+	fast := startGateway(t, realtime.WithAuthenticator(hsAuthenticator(t)), realtime.WithRateLimit(5, 500*time.Millisecond))
 	r := nodeScript{
 		name:   "gateway-ratelimit.mjs",
 		url:    def.url,
@@ -29,7 +25,7 @@ func TestGatewayRateLimit(t *testing.T) {
 	if _, ok := r.Check("served-again-after-refill"); ok {
 		limited, _ := checkDetail(t, r, "served-again-after-refill")["limited"].(float64)
 		if got := fast.gw.Stats().Counters.RateLimited; got != uint64(limited) {
-			t.Errorf("RateLimit(5, 500ms) gateway: Counters.RateLimited = %d, want the %v refusals the client saw", got, limited)
+			t.Errorf("WithRateLimit(5, 500ms) gateway: Counters.RateLimited = %d, want the %v refusals the client saw", got, limited)
 		}
 	}
 }

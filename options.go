@@ -51,7 +51,8 @@ type config struct {
 }
 
 func defaultConfig() *config {
-	limiter, _ := RateLimit(DefaultRateLimitEvents, DefaultRateLimitWindow)
+	// The defaults are valid: newRateLimiter cannot fail here.
+	limiter, _ := newRateLimiter(DefaultRateLimitEvents, DefaultRateLimitWindow, time.Now)
 	c := &config{
 		limiter:          limiter,
 		heartbeat:        DefaultHeartbeatInterval,
@@ -107,8 +108,32 @@ func WithDevelopmentMode(on bool) Option {
 	}
 }
 
-// WithLimiter sets the policy for client events. Default: RateLimit(60,
-// time.Minute), the reference deployment's limit. NoLimit() disables it.
+// WithRateLimit limits each connection to events client events per per,
+// counting every event alike. It is a token bucket holding events tokens: a
+// client may send a burst of events at once, the next one inside the window
+// is refused with an `error` event RATE_LIMITED (the connection stays open),
+// and capacity returns steadily (one event every per/events) rather than all
+// at once when a window ends, so a client cannot double its rate by
+// straddling a window boundary. Default 60 events per minute
+// (DefaultRateLimitEvents per DefaultRateLimitWindow), the reference
+// deployment's limit. events must be at least 1 and per positive.
+//
+// WithRateLimit and WithLimiter set the same policy; the last one given
+// applies.
+func WithRateLimit(events int, per time.Duration) Option {
+	return func(c *config) error {
+		l, err := newRateLimiter(events, per, time.Now)
+		if err != nil {
+			return err
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithLimiter replaces the rate limit with a policy of your own for client
+// events; WithLimiter(NoLimit()) turns limiting off. Default: 60 events per
+// minute per connection (see WithRateLimit).
 func WithLimiter(l Limiter) Option {
 	return func(c *config) error {
 		if l == nil {

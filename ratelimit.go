@@ -1,7 +1,6 @@
 package realtime
 
 import (
-	"fmt"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -31,29 +30,13 @@ type ConnLimiter interface {
 	Allow(event string) bool
 }
 
-// RateLimit returns a Limiter that admits events events per per for each
-// connection, counting every event alike. It is a token bucket holding events
-// tokens: a client may send a burst of events at once, the next one inside
-// the window is refused, and capacity returns steadily (one event every
-// per/events) rather than all at once when a window ends, so a client cannot
-// double its rate by straddling a window boundary.
-//
-// RateLimit returns an error wrapping ErrInvalidOption when events < 1 or
-// per <= 0.
-func RateLimit(events int, per time.Duration) (Limiter, error) {
-	l, err := newRateLimiter(events, per, time.Now)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
-}
-
+// newRateLimiter returns the token bucket WithRateLimit configures.
 func newRateLimiter(events int, per time.Duration, now func() time.Time) (*rateLimiter, error) {
 	if events < 1 {
-		return nil, fmt.Errorf("%w: RateLimit: events %d, need at least 1", ErrInvalidOption, events)
+		return nil, invalid("rate limit of %d events: want at least 1", events)
 	}
 	if per <= 0 {
-		return nil, fmt.Errorf("%w: RateLimit: window %v, need a positive duration", ErrInvalidOption, per)
+		return nil, invalid("rate limit window %v: want a positive duration", per)
 	}
 	return &rateLimiter{
 		limit: rate.Limit(float64(events) / per.Seconds()),
@@ -81,7 +64,8 @@ func (c *connRateLimiter) Allow(string) bool {
 	return c.bucket.AllowN(c.now(), 1)
 }
 
-// NoLimit returns a Limiter that admits every event.
+// NoLimit returns a Limiter that admits every event:
+// WithLimiter(NoLimit()) turns rate limiting off.
 func NoLimit() Limiter { return noLimit{} }
 
 type noLimit struct{}

@@ -93,19 +93,39 @@ func TestRateLimitConnectionsAreIndependent(t *testing.T) {
 	}
 }
 
-func TestRateLimitRealClock(t *testing.T) {
-	// An hour-long window keeps refill negligible however slow the machine.
-	l, err := RateLimit(3, time.Hour)
-	if err != nil {
-		t.Fatal(err)
+// limiterOf returns the limiter New would configure with opts.
+func limiterOf(t *testing.T, opts ...Option) Limiter {
+	t.Helper()
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if err := opt(cfg); err != nil {
+			t.Fatal(err)
+		}
 	}
-	c := l.NewConn("c", nil)
+	return cfg.limiter
+}
+
+func TestWithRateLimitConfiguresTheBucket(t *testing.T) {
+	if got := admitted(limiterOf(t).NewConn("c", nil), 100); got != DefaultRateLimitEvents {
+		t.Fatalf("the default limiter admitted %d of a burst of 100, want %d", got, DefaultRateLimitEvents)
+	}
+	// An hour-long window keeps refill negligible however slow the machine.
+	c := limiterOf(t, WithRateLimit(3, time.Hour)).NewConn("c", nil)
 	if got := admitted(c, 10); got != 3 {
-		t.Fatalf("admitted %d, want 3", got)
+		t.Fatalf("WithRateLimit(3, time.Hour) admitted %d, want 3", got)
+	}
+	// The last of WithRateLimit and WithLimiter applies.
+	c = limiterOf(t, WithRateLimit(3, time.Hour), WithLimiter(NoLimit())).NewConn("c", nil)
+	if got := admitted(c, 10); got != 10 {
+		t.Fatalf("WithLimiter(NoLimit()) after WithRateLimit admitted %d, want 10", got)
+	}
+	c = limiterOf(t, WithLimiter(NoLimit()), WithRateLimit(3, time.Hour)).NewConn("c", nil)
+	if got := admitted(c, 10); got != 3 {
+		t.Fatalf("WithRateLimit after WithLimiter(NoLimit()) admitted %d, want 3", got)
 	}
 }
 
-func TestRateLimitOptionErrors(t *testing.T) {
+func TestWithRateLimitRejectsBadInput(t *testing.T) {
 	for _, tt := range []struct {
 		events int
 		per    time.Duration
@@ -115,10 +135,13 @@ func TestRateLimitOptionErrors(t *testing.T) {
 		{60, 0},
 		{60, -time.Second},
 	} {
-		l, err := RateLimit(tt.events, tt.per)
-		if !errors.Is(err, ErrInvalidOption) || l != nil {
-			t.Errorf("RateLimit(%d, %v) = %v, %v; want an ErrInvalidOption error", tt.events, tt.per, l, err)
+		_, err := New(WithDevelopmentMode(true), WithRateLimit(tt.events, tt.per))
+		if !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("New(WithRateLimit(%d, %v)) = %v; want an ErrInvalidOption error", tt.events, tt.per, err)
 		}
+	}
+	if _, err := New(WithDevelopmentMode(true), WithLimiter(nil)); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("New(WithLimiter(nil)) = %v; want an ErrInvalidOption error", err)
 	}
 }
 
@@ -130,10 +153,7 @@ func TestNoLimitAdmitsEverything(t *testing.T) {
 }
 
 func TestRateLimitPerConnectionCost(t *testing.T) {
-	l, err := RateLimit(DefaultRateLimitEvents, DefaultRateLimitWindow)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := limiterOf(t)
 	var c ConnLimiter
 	if allocs := testing.AllocsPerRun(100, func() { c = l.NewConn("c", nil) }); allocs > 2 {
 		t.Errorf("NewConn allocates %v times, want at most 2", allocs)

@@ -23,6 +23,7 @@ import (
 // An Adapter serves one gateway. Its methods are safe for concurrent use.
 type Adapter struct {
 	client redis.UniversalClient
+	err    error // what was wrong with New's arguments; Start returns it
 	cfg    *config
 	log    *slog.Logger
 	uid    string
@@ -47,17 +48,18 @@ type Adapter struct {
 
 // New returns an Adapter that publishes and subscribes through client,
 // which stays the caller's to close after the gateway has shut down. It
-// does not contact Redis: the gateway's realtime.New does, through Start.
-func New(client redis.UniversalClient, opts ...Option) (*Adapter, error) {
-	if client == nil {
-		return nil, invalid("nil redis client")
-	}
-	cfg, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
+// does not contact Redis: the gateway's realtime.New does, through Start,
+// so New can be written inline:
+//
+//	gw, err := realtime.New(realtime.WithAdapter(redisadapter.New(rdb)))
+//
+// A nil client or an invalid option is reported by Start (and so by
+// realtime.New) with an error wrapping realtime.ErrInvalidOption.
+func New(client redis.UniversalClient, opts ...Option) *Adapter {
+	cfg, err := newConfig(client, opts)
 	a := &Adapter{
 		client: client,
+		err:    err,
 		cfg:    cfg,
 		log:    cfg.logger,
 		uid:    newID(),
@@ -67,7 +69,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Adapter, error) {
 	a.responseCh = a.ch.specificResponse(a.uid)
 	a.pending.init()
 	a.ctx, a.cancel = context.WithCancel(context.Background())
-	return a, nil
+	return a
 }
 
 // UID returns the id that marks this instance's messages, which it ignores
@@ -77,8 +79,13 @@ func (a *Adapter) UID() string { return a.uid }
 // Start connects to Redis and subscribes to the cluster's channels. It
 // fails with an error wrapping ErrUnavailable when Redis does not answer
 // within the start timeout (WithStartTimeout), so a gateway configured
-// with an unreachable Redis does not start. realtime.New calls it.
+// with an unreachable Redis does not start, and with an error wrapping
+// realtime.ErrInvalidOption when New was given a nil client or an invalid
+// option. realtime.New calls it.
 func (a *Adapter) Start(ctx context.Context, local realtime.Local) error {
+	if a.err != nil {
+		return a.err
+	}
 	if local == nil {
 		return errors.New("redisadapter: nil Local")
 	}
@@ -194,6 +201,9 @@ func (a *Adapter) selectorRequest(typ int, sel realtime.Selector, rooms []string
 // request channel (PUBSUB NUMSUB), this one included, as the Node adapter
 // counts them.
 func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
+	if a.err != nil {
+		return 1, a.err
+	}
 	var n int64
 	if cc, ok := a.client.(*redis.ClusterClient); ok {
 		// Each node counts its own subscribers.
@@ -302,6 +312,9 @@ type counters struct {
 func (a *Adapter) usable() error {
 	if a.closed.Load() {
 		return ErrClosed
+	}
+	if a.err != nil {
+		return a.err
 	}
 	if !a.started.Load() {
 		return ErrNotStarted

@@ -276,10 +276,7 @@ func TestStartFailsWithoutRedis(t *testing.T) {
 	_ = l.Close() // nothing listens there now
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
-	a, err := redisadapter.New(c, redisadapter.WithStartTimeout(2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := redisadapter.New(c, redisadapter.WithStartTimeout(2*time.Second))
 	start := time.Now()
 	_, err = realtime.New(realtime.WithDevelopmentMode(true), realtime.WithLogger(quietLogger()), realtime.WithAdapter(a))
 	if !errors.Is(err, redisadapter.ErrUnavailable) || !strings.Contains(err.Error(), addr) {
@@ -397,6 +394,9 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
+// TestNewRejectsBadOptions checks that what is wrong with New's arguments
+// makes realtime.New fail, before anything contacts Redis, and that the
+// adapter refuses to be used.
 func TestNewRejectsBadOptions(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	t.Cleanup(func() { _ = c.Close() })
@@ -411,11 +411,31 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		"start timeout":   {redisadapter.WithStartTimeout(0)},
 		"retry interval":  {redisadapter.WithRetryInterval(0)},
 	} {
-		if _, err := redisadapter.New(c, opts...); !errors.Is(err, realtime.ErrInvalidOption) {
-			t.Errorf("%s: New = %v, want ErrInvalidOption", name, err)
-		}
+		a := redisadapter.New(c, opts...)
+		assertUnusable(t, name, a)
 	}
-	if _, err := redisadapter.New(nil); !errors.Is(err, realtime.ErrInvalidOption) {
-		t.Errorf("New(nil) = %v, want ErrInvalidOption", err)
+	assertUnusable(t, "nil client", redisadapter.New(nil))
+}
+
+// assertUnusable checks that realtime.New refuses an adapter built from
+// bad arguments with an ErrInvalidOption error, and that the adapter's
+// methods report the same error.
+func assertUnusable(t *testing.T, name string, a *redisadapter.Adapter) {
+	t.Helper()
+	gw, err := realtime.New(realtime.WithDevelopmentMode(true), realtime.WithAdapter(a))
+	if !errors.Is(err, realtime.ErrInvalidOption) {
+		if gw != nil {
+			_ = gw.Shutdown(t.Context())
+		}
+		t.Errorf("%s: realtime.New = %v, want ErrInvalidOption", name, err)
+	}
+	if err := a.Broadcast(t.Context(), &realtime.Broadcast{Event: "e"}); !errors.Is(err, realtime.ErrInvalidOption) {
+		t.Errorf("%s: Broadcast = %v, want ErrInvalidOption", name, err)
+	}
+	if _, err := a.ServerCount(t.Context()); !errors.Is(err, realtime.ErrInvalidOption) {
+		t.Errorf("%s: ServerCount = %v, want ErrInvalidOption", name, err)
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("%s: Close = %v", name, err)
 	}
 }

@@ -8,21 +8,20 @@
 // An Adapter joins a gateway to the cluster:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-//	adapter, err := redisadapter.New(rdb)
-//	if err != nil { ... }
-//	gw, err := realtime.New(realtime.WithAdapter(adapter), ...)
+//	gw, err := realtime.New(realtime.WithAdapter(redisadapter.New(rdb)), ...)
 //
 // Every broadcast (BroadcastToRoom, SendToUser, PublishToSymbol, Broadcast,
 // Emit with a Selector), room operation (JoinRooms, LeaveRooms,
 // DisconnectSockets) and Gateway.ClusterStats then spans every instance.
-// realtime.New fails, with an error wrapping ErrUnavailable, when Redis
-// does not answer within the start timeout.
+// realtime.New starts the adapter: it fails with an error wrapping
+// ErrUnavailable when Redis does not answer within the start timeout, and
+// with one wrapping realtime.ErrInvalidOption when New was given a nil
+// client or an invalid option.
 //
 // An Emitter publishes from anywhere:
 //
-//	em, err := redisadapter.NewEmitter(rdb)
-//	if err != nil { ... }
-//	err = em.SendToUser(ctx, "user-42", "order:filled", fill)
+//	em := redisadapter.NewEmitter(rdb)
+//	err := em.SendToUser(ctx, "user-42", "order:filled", fill)
 //
 // # Publishing
 //

@@ -30,21 +30,18 @@ var reservedEvents = map[string]bool{
 // its own: the Redis client stays the caller's.
 type Emitter struct {
 	client redis.UniversalClient
+	err    error // what was wrong with NewEmitter's arguments; every method returns it
 	ch     channels
 	naming realtime.RoomNaming
 }
 
 // NewEmitter returns an Emitter publishing through client. Of the options,
-// WithKey and WithRoomNaming apply.
-func NewEmitter(client redis.UniversalClient, opts ...Option) (*Emitter, error) {
-	if client == nil {
-		return nil, invalid("nil redis client")
-	}
-	cfg, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Emitter{client: client, ch: newChannels(cfg.key), naming: cfg.naming}, nil
+// WithKey and WithRoomNaming apply. Like redis.NewClient, it cannot fail:
+// a nil client or an invalid option is reported, with an error wrapping
+// realtime.ErrInvalidOption, by every method that publishes.
+func NewEmitter(client redis.UniversalClient, opts ...Option) *Emitter {
+	cfg, err := newConfig(client, opts)
+	return &Emitter{client: client, err: err, ch: newChannels(cfg.key), naming: cfg.naming}
 }
 
 // Emit sends an event to the clients sel picks on every instance: the
@@ -52,6 +49,9 @@ func NewEmitter(client redis.UniversalClient, opts ...Option) (*Emitter, error) 
 // members of any of sel.Except. data is what the gateway's methods take:
 // a JSON-encodable value, or a []byte that clients receive as binary.
 func (e *Emitter) Emit(ctx context.Context, sel realtime.Selector, event string, data any) error {
+	if e.err != nil {
+		return e.err
+	}
 	if event == "" {
 		return errors.New("redisadapter: empty event name")
 	}
@@ -124,6 +124,9 @@ func (e *Emitter) DisconnectSockets(ctx context.Context, sel realtime.Selector) 
 }
 
 func (e *Emitter) request(ctx context.Context, typ int, sel realtime.Selector, rooms []string) error {
+	if e.err != nil {
+		return e.err
+	}
 	msg, err := encodeSelectorRequest("", typ, sel, rooms)
 	if err != nil {
 		return err

@@ -22,10 +22,7 @@ func TestEmitterReachesEveryInstance(t *testing.T) {
 	for _, l := range locals {
 		startAdapter(t, srv, l)
 	}
-	em, err := redisadapter.NewEmitter(newClient(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := redisadapter.NewEmitter(newClient(t, srv))
 	ctx := t.Context()
 	data := fill{OrderID: "o-7", Side: "sell", Quantity: 2, Price: 3012.5}
 	tests := []struct {
@@ -104,10 +101,7 @@ func TestEmitterCustomNamingAndKey(t *testing.T) {
 		User:   func(id string) string { return "u/" + id },
 		Symbol: func(ch, s string) string { return ch + "/" + s },
 	}
-	em, err := redisadapter.NewEmitter(newClient(t, srv), redisadapter.WithKey("trading"), redisadapter.WithRoomNaming(naming))
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := redisadapter.NewEmitter(newClient(t, srv), redisadapter.WithKey("trading"), redisadapter.WithRoomNaming(naming))
 	if err := em.SendToUser(t.Context(), "42", "balance:updated", map[string]int{"available": 10}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +119,7 @@ func TestEmitterErrors(t *testing.T) {
 	_ = l.Close()
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
-	em, err := redisadapter.NewEmitter(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := redisadapter.NewEmitter(c)
 	ctx := t.Context()
 	for _, name := range []string{"", "connect", "disconnect", "connect_error"} {
 		if err := em.Broadcast(ctx, name, nil); err == nil {
@@ -145,7 +136,23 @@ func TestEmitterErrors(t *testing.T) {
 	if err := em.Broadcast(ctx, "e", 1); !errors.As(err, &opErr) {
 		t.Errorf("Broadcast with Redis down = %v, want the dial error", err)
 	}
-	if _, err := redisadapter.NewEmitter(nil); !errors.Is(err, realtime.ErrInvalidOption) {
-		t.Errorf("NewEmitter(nil) = %v", err)
+}
+
+func TestNewEmitterReportsBadArguments(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := t.Context()
+	for name, em := range map[string]*redisadapter.Emitter{
+		"nil client":     redisadapter.NewEmitter(nil),
+		"nil option":     redisadapter.NewEmitter(c, nil),
+		"empty key":      redisadapter.NewEmitter(c, redisadapter.WithKey("")),
+		"partial naming": redisadapter.NewEmitter(c, redisadapter.WithRoomNaming(realtime.RoomNaming{})),
+	} {
+		if err := em.SendToUser(ctx, "u", "e", 1); !errors.Is(err, realtime.ErrInvalidOption) {
+			t.Errorf("%s: SendToUser = %v, want ErrInvalidOption", name, err)
+		}
+		if err := em.DisconnectSockets(ctx, realtime.Selector{}); !errors.Is(err, realtime.ErrInvalidOption) {
+			t.Errorf("%s: DisconnectSockets = %v, want ErrInvalidOption", name, err)
+		}
 	}
 }

@@ -15,13 +15,9 @@ import (
 func ExampleNew() {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer rdb.Close()
-	adapter, err := redisadapter.New(rdb)
-	if err != nil {
-		log.Fatal(err)
-	}
 	gw, err := realtime.New(
 		realtime.WithDevelopmentMode(true),
-		realtime.WithAdapter(adapter), // fails here when Redis does not answer
+		realtime.WithAdapter(redisadapter.New(rdb)), // realtime.New fails when Redis does not answer
 	)
 	if err != nil {
 		log.Fatal(err)
@@ -40,10 +36,7 @@ func ExampleNew() {
 func ExampleEmitter() {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer rdb.Close()
-	em, err := redisadapter.NewEmitter(rdb)
-	if err != nil {
-		log.Fatal(err)
-	}
+	em := redisadapter.NewEmitter(rdb)
 	ctx := context.Background()
 	fill := map[string]any{"orderId": "o-1", "symbol": "BTC/USD", "side": "buy", "quantity": 0.5, "price": 43250.5}
 	if err := em.SendToUser(ctx, "user-42", "order:filled", fill); err != nil {

@@ -36,10 +36,7 @@ var tokenAsUser = realtime.AuthenticatorFunc(func(_ context.Context, h *realtime
 // operations.
 func startGateway(t *testing.T, srv *redistest.Server, extra map[string]func() any, opts ...redisadapter.Option) *testGateway {
 	t.Helper()
-	a, err := redisadapter.New(newClient(t, srv), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := redisadapter.New(newClient(t, srv), opts...)
 	gw, err := realtime.New(
 		realtime.WithAuthenticator(tokenAsUser),
 		realtime.WithLogger(quietLogger()),
@@ -48,10 +45,7 @@ func startGateway(t *testing.T, srv *redistest.Server, extra map[string]func() a
 	if err != nil {
 		t.Fatal(err)
 	}
-	em, err := redisadapter.NewEmitter(newClient(t, srv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := redisadapter.NewEmitter(newClient(t, srv))
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", gw)
 	mux.HandleFunc("POST /ctl/{op}", func(w http.ResponseWriter, r *http.Request) {

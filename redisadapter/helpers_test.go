@@ -30,10 +30,7 @@ func newClient(t *testing.T, srv *redistest.Server) *redis.Client {
 // ends.
 func startAdapter(t *testing.T, srv *redistest.Server, local realtime.Local, opts ...redisadapter.Option) *redisadapter.Adapter {
 	t.Helper()
-	a, err := redisadapter.New(newClient(t, srv), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := redisadapter.New(newClient(t, srv), opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if err := a.Start(ctx, local); err != nil {

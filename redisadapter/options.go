@@ -5,11 +5,15 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tradewithai/realtime"
 )
 
 // Option configures an Adapter or an Emitter. Options that only concern
-// one of them say so and are ignored by the other.
+// one of them say so and are ignored by the other. An invalid option is
+// reported, with an error wrapping realtime.ErrInvalidOption, by the
+// Adapter's Start (and so by realtime.New) or by the Emitter's methods that
+// publish.
 type Option func(*config) error
 
 type config struct {
@@ -37,14 +41,21 @@ func defaultConfig() *config {
 	}
 }
 
-func newConfig(opts []Option) (*config, error) {
+// newConfig applies opts to the defaults. When client is nil or an option
+// is invalid, it returns the defaults with an error wrapping
+// realtime.ErrInvalidOption, which the Adapter or Emitter reports when it
+// is used.
+func newConfig(client redis.UniversalClient, opts []Option) (*config, error) {
+	if client == nil {
+		return defaultConfig(), invalid("nil redis client")
+	}
 	cfg := defaultConfig()
 	for _, opt := range opts {
 		if opt == nil {
-			return nil, invalid("nil option")
+			return defaultConfig(), invalid("nil option")
 		}
 		if err := opt(cfg); err != nil {
-			return nil, err
+			return defaultConfig(), err
 		}
 	}
 	return cfg, nil

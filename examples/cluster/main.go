@@ -135,11 +135,7 @@ func newInstance(logger *slog.Logger, cfg config) (*instance, error) {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	rdb := redis.NewClient(opts)
-	adapter, err := redisadapter.New(rdb, redisadapter.WithLogger(logger))
-	if err != nil {
-		_ = rdb.Close()
-		return nil, err
-	}
+	adapter := redisadapter.New(rdb, redisadapter.WithLogger(logger))
 	gwOpts := []realtime.Option{realtime.WithLogger(logger), realtime.WithAdapter(adapter)}
 	inst := &instance{adapter: adapter, rdb: rdb}
 	switch {
@@ -277,10 +273,7 @@ func emit(ctx context.Context, cfg config, args []string) error {
 	}
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	em, err := redisadapter.NewEmitter(rdb)
-	if err != nil {
-		return err
-	}
+	em := redisadapter.NewEmitter(rdb)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	payload := json.RawMessage(*data)

@@ -1,10 +1,10 @@
 // Rate limiting: with the default limiter 60 events are answered and the
 // 61st is refused with RATE_LIMITED and not processed, while the
-// connection keeps receiving broadcasts; with RateLimit(5, 500ms) the
+// connection keeps receiving broadcasts; with WithRateLimit(5, 500ms) the
 // client is served again once tokens return.
 //
 // --url is a gateway with the default limiter; GATEWAY_URLS.fast one with
-// RateLimit(5, 500*time.Millisecond). GATEWAY_TOKENS: t.
+// WithRateLimit(5, 500*time.Millisecond). GATEWAY_TOKENS: t.
 
 import { Run, delay, expect, expectEqual } from "./gateway-lib.mjs";
 
