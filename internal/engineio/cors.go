@@ -40,7 +40,14 @@ func (p originPolicy) allowed(r *http.Request) bool {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
+	if err != nil || !strings.EqualFold(u.Host, r.Host) {
+		return false
+	}
+	// Served over TLS, only an https page is of the same origin: a page
+	// injected into the site's plain-http twin must not reach it. Without
+	// TLS here the scheme cannot be told (a proxy in front may terminate
+	// TLS), so the host decides.
+	return r.TLS == nil || strings.EqualFold(u.Scheme, "https")
 }
 
 func (p originPolicy) setCORSHeaders(w http.ResponseWriter, r *http.Request) {

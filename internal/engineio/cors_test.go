@@ -1,7 +1,9 @@
 package engineio_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -144,5 +146,33 @@ func expectCORS(t testing.TB, h http.Header, origin string, credentials bool) {
 	}
 	if credentials && !strings.Contains(strings.Join(h.Values("Vary"), ","), "Origin") {
 		t.Errorf("Vary %q, want Origin: the answer depends on it", h.Values("Vary"))
+	}
+}
+
+// Over TLS, the same host on plain http is another origin.
+func TestCORSSameOriginComparesSchemeOverTLS(t *testing.T) {
+	srv, err := engineio.NewServer(engineio.Config{}, func(s *engineio.Session) engineio.Receiver { return newRecorder(s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		ts.Close()
+	})
+	host := strings.TrimPrefix(ts.URL, "https://")
+	for origin, want := range map[string]int{"https://" + host: 200, "http://" + host: 403} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/socket.io/?EIO=4&transport=polling", nil)
+		req.Header.Set("Origin", origin)
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Origin %s: status %d, want %d", origin, resp.StatusCode, want)
+		}
 	}
 }
