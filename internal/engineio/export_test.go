@@ -7,3 +7,11 @@ func PollWaiting(s *Session) bool {
 	defer s.mu.Unlock()
 	return s.getActive
 }
+
+// ReadHeldBack reports whether a message from the client waits for room in
+// the session's queue.
+func ReadHeldBack(s *Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.roomFreed != nil
+}

@@ -1,6 +1,7 @@
 package engineio_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -185,4 +186,66 @@ func TestOverflowConflate(t *testing.T) {
 		}
 		rec.expectClosed(t, engineio.ErrSlowConsumer)
 	})
+}
+
+// gateWriter blocks every Write until the test opens the gate, as a
+// client that has stopped reading for a while; entered tells when a Write
+// starts.
+type gateWriter struct{ entered, gate chan struct{} }
+
+func (w gateWriter) Write(p []byte) (int, error) {
+	select {
+	case w.entered <- struct{}{}:
+	default:
+	}
+	<-w.gate
+	return len(p), nil
+}
+
+// A client's next message waits while its queue is more than half full,
+// and is read as soon as the writer takes the queue: the answers a burst
+// earns pace the burst instead of overflowing the queue.
+func TestReadWaitsForRoomInTheQueue(t *testing.T) {
+	srv, err := engineio.NewServer(engineio.Config{MaxQueueMessages: 4, PingInterval: time.Hour}, func(s *engineio.Session) engineio.Receiver { return newRecorder(s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := gateWriter{entered: make(chan struct{}, 1), gate: make(chan struct{})}
+	s, deliver, err := srv.NewMemorySession(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		close(w.gate)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	// The writer has taken the open packet and is stuck writing it; three
+	// messages more than half fill the queue of four.
+	<-w.entered
+	for i := range 3 {
+		if err := s.Send(engineio.TextMessage([]byte{byte('a' + i)})); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+	}
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		deliver([]byte("4hello"), false)
+	}()
+	waitUntil(t, "the message is held back", func() bool { return engineio.ReadHeldBack(s) })
+	select {
+	case <-delivered:
+		t.Fatal("the message was delivered while the queue was more than half full")
+	default:
+	}
+	w.gate <- struct{}{} // the open packet is written; the writer takes the queue
+	select {
+	case <-delivered:
+	case <-time.After(waitTimeout):
+		t.Fatal("the message was not delivered once the writer took the queue")
+	}
 }

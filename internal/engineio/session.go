@@ -71,6 +71,7 @@ type Session struct {
 	queue        []Message
 	spare        []Message
 	queueBytes   int
+	roomFreed    chan struct{} // closed when the queue is taken or the session closes; made while a reader waits for room
 
 	ws      *wsConn // set once the session speaks WebSocket
 	probe   *wsConn // a WebSocket being upgraded to
@@ -247,7 +248,39 @@ func (s *Session) takeQueueLocked() []Message {
 	s.queue = s.spare
 	s.spare = nil
 	s.queueBytes = 0
+	s.freeRoomLocked()
 	return batch
+}
+
+// freeRoomLocked wakes a reader waiting for room in the queue.
+func (s *Session) freeRoomLocked() {
+	if s.roomFreed != nil {
+		close(s.roomFreed)
+		s.roomFreed = nil
+	}
+}
+
+// awaitRoom holds the client's next message back while the session's
+// queue is more than half full, until a writer or a GET takes the queue or
+// the session closes. Every message may earn answers (a refused event
+// earns an error event and an acknowledgement), and a client that sends a
+// burst faster than it reads them would otherwise overflow its own queue
+// and be disconnected as a slow consumer; this way the burst is read at the
+// pace the answers are delivered, as TCP would pace it. The wait is short
+// for a client that reads: a writer takes the whole queue at once.
+func (s *Session) awaitRoom() {
+	cfg := &s.srv.cfg
+	s.mu.Lock()
+	for s.state == stateOpen && (len(s.queue) > cfg.MaxQueueMessages/2 || s.queueBytes > cfg.MaxQueueBytes/2) {
+		if s.roomFreed == nil {
+			s.roomFreed = make(chan struct{})
+		}
+		freed := s.roomFreed
+		s.mu.Unlock()
+		<-freed
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
 }
 
 // returnQueue gives a written batch's backing array back for reuse.
@@ -285,6 +318,7 @@ func (s *Session) close(reason error, graceful bool) {
 		s.state = stateClosing
 		s.closeReason = reason
 		s.closed.Store(true)
+		s.freeRoomLocked()
 	}
 	probe := s.probe
 	s.probe = nil
@@ -367,6 +401,7 @@ func (s *Session) notifyClosing(reason error) {
 // It marks the call so that a close decided meanwhile (by a timer or a
 // writer) is reported after Receive returns, never concurrently with it.
 func (s *Session) receive(data []byte, binary bool) {
+	s.awaitRoom()
 	// A POST the client sent before upgrading may still be running when
 	// the WebSocket delivers its first message: one at a time.
 	s.deliverMu.Lock()
@@ -506,6 +541,7 @@ func (s *Session) closeByClient() {
 	s.state = stateClosing
 	s.closeReason = ErrTransportClose
 	s.closed.Store(true)
+	s.freeRoomLocked()
 	s.clientClosed = true
 	clear(s.queue) // the client wants nothing more
 	s.queue, s.queueBytes = s.queue[:0], 0

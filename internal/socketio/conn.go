@@ -121,8 +121,17 @@ func (c *Conn) Receive(data []byte, binary bool) {
 // checkPending bounds what a binary packet waiting for its attachments may
 // hold: it must be for a namespace the client has joined (so nothing is
 // buffered for unauthenticated clients), and its attachments together may
-// not exceed the maximum payload.
+// not exceed the maximum payload. It runs after the decoder has taken
+// data, so an attachment that completes the packet is counted too.
 func (c *Conn) checkPending(data []byte, binary bool) error {
+	if binary {
+		c.pendingBytes += int64(len(data))
+		if c.pendingBytes > c.srv.eio.Config().MaxPayload {
+			c.decoder.Reset()
+			c.pendingBytes = 0
+			return errors.New("attachments exceed the maximum payload")
+		}
+	}
 	if !c.decoder.Pending() {
 		c.pendingBytes = 0
 		return nil
@@ -130,13 +139,6 @@ func (c *Conn) checkPending(data []byte, binary bool) error {
 	if !binary && c.socket(c.decoder.PendingNamespace()) == nil {
 		c.decoder.Reset()
 		return errors.New("binary packet for a namespace not joined")
-	}
-	if binary {
-		c.pendingBytes += int64(len(data))
-		if c.pendingBytes > c.srv.eio.Config().MaxPayload {
-			c.decoder.Reset()
-			return errors.New("attachments exceed the maximum payload")
-		}
 	}
 	return nil
 }

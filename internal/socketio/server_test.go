@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -377,22 +378,37 @@ func TestAttachmentsForANamespaceNotJoinedCloseTheConnection(t *testing.T) {
 	c.expectClosed()
 }
 
+// A packet's attachments together may carry at most the maximum payload,
+// whether the one that goes over it is the last or not.
 func TestAttachmentsBeyondTheMaxPayloadCloseTheConnection(t *testing.T) {
-	h := newRecordingHandler()
-	url := startServer(t, socketio.Config{Engine: engineio.Config{MaxPayload: 4096}}, map[string]socketio.Handler{"/": h})
-	c := dialRaw(t, url)
-	c.send(`40`)
-	c.read()
-	c.send(`453-["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]`)
-	chunk := make([]byte, 3000) // each under the limit, together over it
-	for range 2 {
-		if err := c.conn.WriteMessage(websocket.BinaryMessage, chunk); err != nil {
-			break
-		}
-	}
-	c.expectClosed()
-	if reason := await(t, h.disconnects, "Disconnect"); !errors.Is(reason, engineio.ErrParseError) {
-		t.Errorf("reason %v, want parse error", reason)
+	for _, attachments := range []int{2, 3} {
+		t.Run(fmt.Sprint(attachments), func(t *testing.T) {
+			h := newRecordingHandler()
+			url := startServer(t, socketio.Config{Engine: engineio.Config{MaxPayload: 4096}}, map[string]socketio.Handler{"/": h})
+			c := dialRaw(t, url)
+			c.send(`40`)
+			c.read()
+			placeholders := make([]string, attachments)
+			for i := range placeholders {
+				placeholders[i] = fmt.Sprintf(`{"_placeholder":true,"num":%d}`, i)
+			}
+			c.send(fmt.Sprintf(`45%d-["upload",%s]`, attachments, strings.Join(placeholders, ",")))
+			chunk := make([]byte, 3000) // each under the limit, any two together over it
+			for range 2 {
+				if err := c.conn.WriteMessage(websocket.BinaryMessage, chunk); err != nil {
+					break
+				}
+			}
+			c.expectClosed()
+			if reason := await(t, h.disconnects, "Disconnect"); !errors.Is(reason, engineio.ErrParseError) {
+				t.Errorf("reason %v, want parse error", reason)
+			}
+			select {
+			case e := <-h.events:
+				t.Errorf("event %q delivered with attachments over the limit", e.Name)
+			default:
+			}
+		})
 	}
 }
 
