@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,7 +251,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	root := nodetest.Root(t)
 	web := filepath.Join(root, "examples", "trading", "web", "dist")
-	if _, err := os.Stat(filepath.Join(web, "index.html")); err != nil {
+	if dashboardStale(t, filepath.Join(root, "examples", "trading", "web")) {
 		build := exec.Command("npm", "run", "build:dashboard")
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
@@ -276,4 +277,30 @@ func TestDashboardInBrowser(t *testing.T) {
 				"unsubscribe-stops", "resubscribe-resumes", "llm-stream", "screenshot")
 		})
 	}
+}
+
+// dashboardStale reports whether the built dashboard (web/dist) is missing
+// or older than one of its sources, as scripts/demo decides it.
+func dashboardStale(t *testing.T, web string) bool {
+	t.Helper()
+	built, err := os.Stat(filepath.Join(web, "dist", "index.html"))
+	if err != nil {
+		return true
+	}
+	stale := false
+	for _, src := range []string{"src", "index.html", "vite.config.js"} {
+		err := filepath.WalkDir(filepath.Join(web, src), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if info, err := d.Info(); err == nil && info.ModTime().After(built.ModTime()) {
+				stale = true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("checking the dashboard sources: %v", err)
+		}
+	}
+	return stale
 }
