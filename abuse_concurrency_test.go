@@ -133,12 +133,12 @@ func TestAbuseConcurrentOperations(t *testing.T) {
 	}
 	ctx := t.Context()
 	pace(func(i int) error {
-		return gw.PublishToSymbol(realtime.ChannelMarketData, symbols[i%len(symbols)], "ticker:update", tickPayload{Symbol: symbols[i%len(symbols)], Seq: i})
+		return gw.BroadcastToSymbol(realtime.ChannelMarketData, symbols[i%len(symbols)], "ticker:update", tickPayload{Symbol: symbols[i%len(symbols)], Seq: i})
 	})
-	pace(func(i int) error { return gw.Broadcast("news", map[string]int{"i": i}) })
+	pace(func(i int) error { return gw.Emit(t.Context(), realtime.Selector{}, "news", map[string]int{"i": i}) })
 	pace(func(i int) error { return gw.BroadcastToRoom(realtime.ChannelTrading, "order", map[string]int{"i": i}) })
 	pace(func(i int) error {
-		return gw.BroadcastToRooms([]string{realtime.ChannelTrading, "vip"}, "deal", map[string]int{"i": i})
+		return gw.Emit(ctx, realtime.Selector{Rooms: []string{realtime.ChannelTrading, "vip"}}, "deal", map[string]int{"i": i})
 	})
 	pace(func(i int) error { return gw.SendToUser(user(i%clients), "notice", map[string]int{"i": i}) })
 	pace(func(i int) error {

@@ -108,13 +108,13 @@ func TestAbuseLimits(t *testing.T) {
 	}
 	if line, ok := r.Check("handshake-refusals-seen"); ok {
 		seen := uint64(line["detail"].(map[string]any)["count"].(float64))
-		if got := c.Refused[realtime.CodeHandshakeRateLimited]; got != seen {
-			t.Errorf("Counters.Refused[%s] = %d, want the %d refusals the clients saw", realtime.CodeHandshakeRateLimited, got, seen)
+		if got := c.Refused[realtime.RefusedHandshakeRateLimited]; got != seen {
+			t.Errorf("Counters.Refused[%s] = %d, want the %d refusals the clients saw", realtime.RefusedHandshakeRateLimited, got, seen)
 		}
 	}
 	// The oversized message is a refusal too: it must be counted, under a
 	// code of its own.
-	if other := refusedTotal(c) - c.Refused[realtime.CodeTooManyConnections] - c.Refused[realtime.CodeHandshakeRateLimited]; other != 1 {
+	if other := refusedTotal(c) - c.Refused[realtime.CodeTooManyConnections] - c.Refused[realtime.RefusedHandshakeRateLimited]; other != 1 {
 		t.Errorf("Counters.Refused = %v: the connection closed for an oversized message is not counted (want one refusal under a payload code)", c.Refused)
 	}
 }
@@ -203,8 +203,8 @@ func TestAbuseHandshakeRateRawHTTP(t *testing.T) {
 	if status, _, body, _ := pollHandshake(t, g.url, "192.0.2.2"); status != http.StatusOK {
 		t.Errorf("another address during the flood: HTTP %d %q, want 200", status, body)
 	}
-	if got := g.gw.Stats().Counters.Refused[realtime.CodeHandshakeRateLimited]; got != 3 {
-		t.Errorf("Counters.Refused[%s] = %d, want 3", realtime.CodeHandshakeRateLimited, got)
+	if got := g.gw.Stats().Counters.Refused[realtime.RefusedHandshakeRateLimited]; got != 3 {
+		t.Errorf("Counters.Refused[%s] = %d, want 3", realtime.RefusedHandshakeRateLimited, got)
 	}
 	// Waiting as told is the behaviour under test.
 	time.Sleep(time.Second)

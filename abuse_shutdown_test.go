@@ -158,7 +158,7 @@ func TestAbuseGracefulShutdown(t *testing.T) {
 	// once: the burst is still queued when Shutdown starts.
 	lb.route(b.url)
 	for i := 1; i <= burst; i++ {
-		if err := a.gw.Broadcast("burst", map[string]int{"seq": i}); err != nil {
+		if err := a.gw.Emit(t.Context(), realtime.Selector{}, "burst", map[string]int{"seq": i}); err != nil {
 			t.Fatalf("Broadcast: %v", err)
 		}
 	}
@@ -172,7 +172,7 @@ func TestAbuseGracefulShutdown(t *testing.T) {
 	if got := a.gw.ConnectedClients(); got != 0 {
 		t.Errorf("after Shutdown: ConnectedClients = %d, want 0", got)
 	}
-	if err := a.gw.Broadcast("late", nil); !errors.Is(err, realtime.ErrClosed) {
+	if err := a.gw.Emit(t.Context(), realtime.Selector{}, "late", nil); !errors.Is(err, realtime.ErrClosed) {
 		t.Errorf("Broadcast after Shutdown = %v, want ErrClosed", err)
 	}
 	if err := a.gw.Shutdown(context.Background()); !errors.Is(err, realtime.ErrClosed) {
@@ -194,7 +194,7 @@ func TestAbuseGracefulShutdown(t *testing.T) {
 	}
 
 	awaitLine(t, ctx, p, "reconnected")
-	if err := b.gw.Broadcast("hello-from-b", nil); err != nil {
+	if err := b.gw.Emit(t.Context(), realtime.Selector{}, "hello-from-b", nil); err != nil {
 		t.Fatal(err)
 	}
 	r := p.Wait()

@@ -118,14 +118,14 @@ func TestAbuseSlowConsumerDoesNotStallOthers(t *testing.T) {
 	for {
 		<-ticker.C
 		seq++
-		err := g.gw.PublishToSymbol(realtime.ChannelMarketData, "BTC/USD", "ticker:update",
+		err := g.gw.BroadcastToSymbol(realtime.ChannelMarketData, "BTC/USD", "ticker:update",
 			tickPayload{Symbol: "BTC/USD", Seq: seq, Price: 50000 + float64(seq%100), T: time.Now().UnixMilli()})
 		if err != nil {
-			t.Fatalf("PublishToSymbol: %v", err)
+			t.Fatalf("BroadcastToSymbol: %v", err)
 		}
 		for range books {
-			if err := g.gw.PublishToSymbol(realtime.ChannelMarketData, "ETH/USD", "book:snapshot", book); err != nil {
-				t.Fatalf("PublishToSymbol: %v", err)
+			if err := g.gw.BroadcastToSymbol(realtime.ChannelMarketData, "ETH/USD", "book:snapshot", book); err != nil {
+				t.Fatalf("BroadcastToSymbol: %v", err)
 			}
 		}
 		elapsed := time.Since(start)
@@ -154,7 +154,7 @@ func TestAbuseSlowConsumerDoesNotStallOthers(t *testing.T) {
 	if got := g.gw.ConnectedClients(); got != fans {
 		t.Errorf("ConnectedClients = %d after the stalled client was dropped, want the %d others", got, fans)
 	}
-	if err := g.gw.Broadcast("stream-end", map[string]int{"published": seq}); err != nil {
+	if err := g.gw.Emit(t.Context(), realtime.Selector{}, "stream-end", map[string]int{"published": seq}); err != nil {
 		t.Fatalf("Broadcast: %v", err)
 	}
 	r := p.Wait()
@@ -213,7 +213,7 @@ func TestAbuseStalledClientMemoryBound(t *testing.T) {
 	before := liveHeap()
 	peak := before
 	for i := 1; i <= snapshots; i++ {
-		if err := gw.PublishToSymbol(realtime.ChannelMarketData, "ETH/USD", "book:snapshot", book); err != nil {
+		if err := gw.BroadcastToSymbol(realtime.ChannelMarketData, "ETH/USD", "book:snapshot", book); err != nil {
 			t.Fatal(err)
 		}
 		// Every publish while the client's queue fills, then now and then.
@@ -318,10 +318,10 @@ func TestAbuseSlowConsumerConflate(t *testing.T) {
 		for seq := 1; seq <= perSymbol; seq++ {
 			for _, sym := range symbols {
 				<-tk.C
-				err := gw.PublishToSymbol(realtime.ChannelMarketData, sym, "ticker:update",
+				err := gw.BroadcastToSymbol(realtime.ChannelMarketData, sym, "ticker:update",
 					tickPayload{Symbol: sym, Seq: seq, Price: float64(seq), T: time.Now().UnixMilli(), Pad: pad})
 				if err != nil {
-					t.Fatalf("PublishToSymbol: %v", err)
+					t.Fatalf("BroadcastToSymbol: %v", err)
 				}
 			}
 		}

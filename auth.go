@@ -19,21 +19,6 @@ var ErrInvalidOption = errors.New("realtime: invalid option")
 // that front ends written against it keep working unchanged.
 const DevelopmentUserID = "test-user-id"
 
-// Codes a refused client receives as err.data.code in its connect_error
-// handler.
-const (
-	// CodeUnauthorized means the client presented no credential, or the
-	// authenticator refused it without saying why.
-	CodeUnauthorized = "UNAUTHORIZED"
-	// CodeInvalidToken means the token can never be accepted: bad signature,
-	// malformed, unexpected algorithm, wrong issuer or audience, not valid
-	// yet, or without an expiry.
-	CodeInvalidToken = "INVALID_TOKEN"
-	// CodeTokenExpired means the token was valid but has expired; a client
-	// should fetch a fresh token and reconnect.
-	CodeTokenExpired = "TOKEN_EXPIRED"
-)
-
 // Handshake is what a client presented when it connected: the Socket.IO
 // CONNECT payload (the client's auth option) and the HTTP request that opened
 // the session.

@@ -3,6 +3,7 @@ package realtime
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"runtime/debug"
 	"sync"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tradewithai/realtime/internal/engineio"
 )
 
 // benchRoom is the room the in-memory subscribers join, as a client
@@ -257,5 +260,89 @@ func TestMemorySessionsReceiveBroadcasts(t *testing.T) {
 	}
 	if got := sink.ticks.Load(); got != 3*n {
 		t.Errorf("%d ticks written, want %d", got, 3*n)
+	}
+}
+
+// BenchmarkBroadcastDuringConnectStorm measures one broadcast to 10,000
+// clients, as BenchmarkBroadcastToRoom10k does, with and without a storm
+// of 1,000 connects a second going on: each storm client connects (joining
+// its user room), subscribes to another symbol and leaves 100 ms later.
+// Connects and joins take the room registry's locks; they must not hold
+// broadcasts up, so the two figures should be within a few percent.
+func BenchmarkBroadcastDuringConnectStorm(b *testing.B) {
+	const n = 10_000
+	for _, storm := range []bool{false, true} {
+		name := "storm=off"
+		if storm {
+			name = "storm=on"
+		}
+		b.Run(name, func(b *testing.B) {
+			g, sink := memoryGateway(b, n)
+			for seq := range int64(5) {
+				broadcastAndWait(b, g, sink, n, seq)
+			}
+			var connects atomic.Int64
+			stop := make(chan struct{})
+			var stormDone sync.WaitGroup
+			if storm {
+				stormDone.Add(1)
+				go func() {
+					defer stormDone.Done()
+					connectStorm(b, g, time.Millisecond, stop, &connects)
+				}()
+			}
+			seq := int64(5)
+			start := time.Now()
+			for b.Loop() {
+				seq++
+				broadcastAndWait(b, g, sink, n, seq)
+			}
+			elapsed := time.Since(start)
+			close(stop)
+			stormDone.Wait()
+			b.ReportMetric(float64(connects.Load())/elapsed.Seconds(), "connects/s")
+		})
+	}
+}
+
+// connectStorm connects a client every interval, on average, until stop
+// is closed (catching up when a connect takes longer); each subscribes to
+// one symbol and is closed after a hundred later connects.
+func connectStorm(tb testing.TB, g *Gateway, interval time.Duration, stop <-chan struct{}, connects *atomic.Int64) {
+	eng := g.sio.Engine()
+	var live []*engineio.Session
+	defer func() {
+		for _, s := range live {
+			s.Abort(engineio.ErrForcedClose)
+		}
+	}()
+	start := time.Now()
+	for i := 0; ; i++ {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			select {
+			case <-stop:
+				return
+			case <-time.After(wait):
+			}
+		} else {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+		s, receive, err := eng.NewMemorySession(io.Discard)
+		if err != nil {
+			tb.Error(err)
+			return
+		}
+		receive([]byte("0"), false)
+		receive([]byte(`2["subscribe",{"channel":"market-data","symbols":["ETH/USD"]}]`), false)
+		connects.Add(1)
+		live = append(live, s)
+		if len(live) > 100 {
+			live[0].Abort(engineio.ErrForcedClose)
+			live = live[1:]
+		}
 	}
 }

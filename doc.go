@@ -11,7 +11,7 @@
 //
 // The host owns the HTTP server: it mounts the Gateway, which is an
 // http.Handler, and publishes with SendToUser, BroadcastToRoom,
-// PublishToSymbol and Broadcast:
+// BroadcastToSymbol and Emit:
 //
 //	auth, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret(secret))
 //	if err != nil { ... }
@@ -22,7 +22,7 @@
 //	go http.ListenAndServe(":3000", mux)
 //
 //	gw.SendToUser("user-123", "order:filled", order)
-//	gw.PublishToSymbol("market-data", "BTC/USD", "ticker:update", tick)
+//	gw.BroadcastToSymbol("market-data", "BTC/USD", "ticker:update", tick)
 //
 // Client-defined events with acknowledgements are registered with Handle.
 // Broadcasts are encoded once and queued on every recipient without waiting

@@ -10,7 +10,8 @@ import (
 )
 
 // Codes a client receives in the `code` field of an `error` event. The
-// connection stays open after every one of them.
+// connection stays open after every one of them, except TOKEN_EXPIRED
+// (below). Every code a client can see is defined in this file.
 const (
 	CodeRateLimited          = "RATE_LIMITED"           // the event exceeded the client's rate limit and was dropped
 	CodeInvalidPayload       = "INVALID_PAYLOAD"        // the event's payload has the wrong shape
@@ -21,6 +22,26 @@ const (
 	CodeForbidden            = "FORBIDDEN"              // the channel authorizer refused, or another user's room was requested
 	CodeUnknownEvent         = "UNKNOWN_EVENT"          // no handler is registered for the event
 	CodeInternal             = "INTERNAL_ERROR"         // a handler failed; details are in the server log only
+)
+
+// Codes a refused client receives as err.data.code in its connect_error
+// handler. socket.io-client does not retry a refused connection by itself.
+const (
+	// CodeUnauthorized means the client presented no credential, or the
+	// authenticator refused it without saying why.
+	CodeUnauthorized = "UNAUTHORIZED"
+	// CodeInvalidToken means the token can never be accepted: bad signature,
+	// malformed, unexpected algorithm, wrong issuer or audience, not valid
+	// yet, or without an expiry.
+	CodeInvalidToken = "INVALID_TOKEN"
+	// CodeTokenExpired means the token was valid but has expired; a client
+	// should fetch a fresh token and reconnect. A connected client whose
+	// token expires receives an `error` event with this code just before it
+	// is disconnected.
+	CodeTokenExpired = "TOKEN_EXPIRED"
+	// CodeTooManyConnections means a connection limit (overall, per address
+	// or per user) is reached; see WithConnectionLimits.
+	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
 )
 
 var (

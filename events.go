@@ -285,3 +285,8 @@ func subscriptionReply(req subscriptionRequest, rooms []string) subscriptionPayl
 	}
 	return p
 }
+
+func (h namespaceHandler) Event(s *socketio.Socket, e *socketio.ClientEvent) {
+	c := s.Value().(*Client)
+	h.g.dispatch(c, e)
+}

@@ -94,7 +94,7 @@ func ExampleGateway_BroadcastToRoom() {
 	_ = gw.BroadcastToRoom("trading", "order:filled", order{ID: "o-1", Symbol: "BTC/USD", Price: 68500})
 	// A symbol's update reaches the subscribers of market-data and of
 	// market-data:BTC/USD, each once.
-	_ = gw.PublishToSymbol("market-data", "BTC/USD", "ticker:update", map[string]any{"symbol": "BTC/USD", "price": 68500.5})
+	_ = gw.BroadcastToSymbol("market-data", "BTC/USD", "ticker:update", map[string]any{"symbol": "BTC/USD", "price": 68500.5})
 }
 
 // A client event of the host's own. The client calls

@@ -99,7 +99,7 @@ func New(opts ...Option) (*Gateway, error) {
 	g.sio = sio
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	if cfg.adapter != nil {
-		if err := cfg.adapter.Start(g.ctx, g.local()); err != nil {
+		if err := cfg.adapter.Start(g.ctx, localInstance{g}); err != nil {
 			g.cancel()
 			return nil, fmt.Errorf("realtime: starting the adapter: %w", err)
 		}
@@ -129,72 +129,36 @@ func (g *Gateway) BroadcastToRoom(room, event string, data any) error {
 	return g.Emit(g.ctx, Selector{Rooms: []string{room}}, event, data)
 }
 
-// BroadcastToRooms sends an event to the clients of several rooms; a client
-// in more than one of them receives it once.
-func (g *Gateway) BroadcastToRooms(rooms []string, event string, data any) error {
-	if len(rooms) == 0 {
-		return errors.New("realtime: no rooms")
-	}
-	return g.Emit(g.ctx, Selector{Rooms: rooms}, event, data)
-}
-
-// PublishToSymbol sends an update about one symbol of a channel that takes
-// symbols: it reaches the subscribers of the whole channel and of that
-// symbol's room, each client once. PublishToSymbol("market-data", "BTC/USD",
-// "ticker:update", tick) reaches rooms "market-data" and
+// BroadcastToSymbol sends an update about one symbol of a channel that
+// takes symbols: it reaches the subscribers of the whole channel and of
+// that symbol's room, each client once. BroadcastToSymbol("market-data",
+// "BTC/USD", "ticker:update", tick) reaches rooms "market-data" and
 // "market-data:BTC/USD".
 //
 // Under SlowConsumerConflate, a client that falls behind keeps only the
 // newest queued update of each event and symbol.
-func (g *Gateway) PublishToSymbol(channel, symbol, event string, data any) error {
+func (g *Gateway) BroadcastToSymbol(channel, symbol, event string, data any) error {
 	sel := Selector{Rooms: []string{channel, g.cfg.naming.Symbol(channel, symbol)}}
 	return g.emit(g.ctx, sel, event, data, conflationKey(event, channel, symbol))
 }
 
-// conflationKey identifies "the latest value of event for this symbol":
-// FNV-1a over the three names, never zero.
-func conflationKey(event, channel, symbol string) uint64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for _, s := range [...]string{event, channel, symbol} {
-		for i := 0; i < len(s); i++ {
-			h = (h ^ uint64(s[i])) * prime
-		}
-		h *= prime // separator
-	}
-	return max(h, 1)
+// Emit sends an event to the clients sel picks, on every instance: each
+// selected client receives it once, even when it is in several of the
+// rooms. An empty Selector picks every client. SendToUser,
+// BroadcastToRoom and BroadcastToSymbol are shorthands for it.
+func (g *Gateway) Emit(ctx context.Context, sel Selector, event string, data any) error {
+	return g.emit(ctx, sel, event, data, 0)
 }
 
-// Broadcast sends an event to every connected client, on every instance.
-func (g *Gateway) Broadcast(event string, data any) error {
-	return g.Emit(g.ctx, Selector{}, event, data)
-}
-
-func (g *Gateway) prepare(event string, data any) (*socketio.Prepared, error) {
-	if g.closed.Load() {
-		return nil, ErrClosed
-	}
-	if event == "" {
-		return nil, fmt.Errorf("%w: empty", ErrInvalidEvent)
-	}
-	p, err := socketio.Prepare(mainNamespace, event, data)
-	if err != nil {
-		if errors.Is(err, socketio.ErrReservedEvent) {
-			return nil, sendError(err)
-		}
-		return nil, fmt.Errorf("realtime: encoding %q: %w", event, err)
-	}
-	return p, nil
-}
-
-// ConnectedClients returns the number of connected clients.
+// ConnectedClients returns the number of clients connected to this
+// instance.
 func (g *Gateway) ConnectedClients() int {
 	g.clientsMu.RLock()
 	defer g.clientsMu.RUnlock()
 	return len(g.clients)
 }
 
-// RoomSize returns the number of clients in a room.
+// RoomSize returns the number of this instance's clients in a room.
 func (g *Gateway) RoomSize(room string) int { return g.rooms.size(room) }
 
 // Shutdown stops accepting connections and closes the existing ones without
@@ -229,4 +193,10 @@ func (g *Gateway) removeClient(c *Client) {
 	}
 	g.clientsMu.Unlock()
 	g.countDirty.Store(true)
+}
+
+func (g *Gateway) clientByID(id string) *Client {
+	g.clientsMu.RLock()
+	defer g.clientsMu.RUnlock()
+	return g.clients[id]
 }

@@ -188,13 +188,13 @@ func controlHandler(gw *realtime.Gateway) http.Handler {
 		)
 		switch op := strings.TrimPrefix(r.URL.Path, "/ctl/"); op {
 		case "broadcast":
-			err = gw.Broadcast(req.Event, req.Data)
+			err = gw.Emit(r.Context(), realtime.Selector{}, req.Event, req.Data)
 		case "room":
 			err = gw.BroadcastToRoom(req.Room, req.Event, req.Data)
 		case "rooms":
-			err = gw.BroadcastToRooms(req.Rooms, req.Event, req.Data)
+			err = gw.Emit(r.Context(), realtime.Selector{Rooms: req.Rooms}, req.Event, req.Data)
 		case "symbol":
-			err = gw.PublishToSymbol(req.Channel, req.Symbol, req.Event, req.Data)
+			err = gw.BroadcastToSymbol(req.Channel, req.Symbol, req.Event, req.Data)
 		case "user":
 			err = gw.SendToUser(req.User, req.Event, req.Data)
 		case "stats":

@@ -49,8 +49,8 @@ func (g *Gateway) runTicker() {
 // broadcastLocal sends an event to this instance's clients: every instance
 // sends its own heartbeats and counts.
 func (g *Gateway) broadcastLocal(event string, data any) {
-	if p, err := g.prepare(event, data); err == nil {
-		g.deliver(Selector{}, p)
+	if m, err := NewMessage(event, data); err == nil {
+		g.deliver(Selector{}, m)
 	}
 }
 

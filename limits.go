@@ -13,22 +13,6 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Codes of refusals that protect the gateway itself.
-const (
-	// CodeTooManyConnections: a connection limit (overall, per address or
-	// per user) is reached. The client receives it as connect_error
-	// err.data.code.
-	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
-	// CodePayloadTooLarge counts connections closed because the client sent
-	// more than the maximum payload in one message or request (WebSocket
-	// close 1009, or HTTP 413 for long-polling).
-	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
-	// CodeHandshakeRateLimited counts handshakes refused because their
-	// address opened sessions too fast; the client receives HTTP 503 with
-	// Retry-After (see WithHandshakeRate).
-	CodeHandshakeRateLimited = "HANDSHAKE_RATE_LIMITED"
-)
-
 // connectionLimits counts connections by address and by user and refuses
 // those over the configured limits. Zero limits are off.
 type connectionLimits struct {
@@ -141,7 +125,7 @@ func (g *Gateway) allowRequest(r *http.Request) error {
 	if g.cfg.handshakes.allow(addr, time.Now()) {
 		return nil
 	}
-	g.counters.refuse(CodeHandshakeRateLimited)
+	g.counters.refuse(RefusedHandshakeRateLimited)
 	// The time one token takes to return: a client that waits that long
 	// is admitted.
 	retry := time.Duration(math.Ceil(1/float64(g.cfg.handshakes.limit))) * time.Second
@@ -166,49 +150,4 @@ func hostOnly(remoteAddr string, _ http.Header) string {
 	}
 	prefix, _ := ip.Prefix(64)
 	return prefix.String()
-}
-
-// WithConnectionLimits bounds connections overall, per client address and
-// per user; 0 means no limit. Default: no limits. A connection over a limit
-// is refused at connect time with connect_error err.data.code
-// TOO_MANY_CONNECTIONS (socket.io-client does not retry by itself), so the
-// client can tell the user why. Behind a proxy, set WithClientAddress so
-// that clients are not all counted as the proxy.
-func WithConnectionLimits(total, perAddress, perUser int) Option {
-	return func(c *config) error {
-		if total < 0 || perAddress < 0 || perUser < 0 {
-			return invalid("connection limits must not be negative")
-		}
-		c.limits = connectionLimits{maxTotal: total, maxPerAddr: perAddress, maxPerUser: perUser}
-		return nil
-	}
-}
-
-// WithHandshakeRate bounds how fast one client address may open sessions:
-// perSecond on average, in bursts of up to burst. Default off. A handshake
-// over the rate is answered with HTTP 503 and Retry-After before any state
-// is allocated, which is the cheapest answer to a flood; socket.io-client
-// reports it as a connect_error and retries with its backoff.
-func WithHandshakeRate(perSecond float64, burst int) Option {
-	return func(c *config) error {
-		if !(perSecond > 0) || math.IsInf(perSecond, 1) || burst < 1 { // also refuses NaN
-			return invalid("handshake rate %v/s burst %d: want a positive rate and a burst of at least 1", perSecond, burst)
-		}
-		c.handshakes = &handshakeLimiter{limit: rate.Limit(perSecond), burst: burst}
-		return nil
-	}
-}
-
-// WithClientAddress sets how a client's address is derived for the
-// per-address limits, from the peer address and the request headers.
-// Default: the peer's IP. Behind a trusted proxy, read the header it sets
-// (X-Forwarded-For, say); never trust such a header otherwise.
-func WithClientAddress(f func(remoteAddr string, header http.Header) string) Option {
-	return func(c *config) error {
-		if f == nil {
-			return invalid("nil client address function")
-		}
-		c.clientAddress = f
-		return nil
-	}
 }

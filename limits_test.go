@@ -99,11 +99,11 @@ func TestReservedEventNamesCannotBeSent(t *testing.T) {
 	}
 	defer gw.Shutdown(t.Context())
 	for _, name := range []string{"", "connect", "disconnect", "connect_error"} {
-		if err := gw.Broadcast(name, 1); !errors.Is(err, ErrInvalidEvent) {
+		if err := gw.Emit(t.Context(), Selector{}, name, 1); !errors.Is(err, ErrInvalidEvent) {
 			t.Errorf("Broadcast(%q): %v, want ErrInvalidEvent", name, err)
 		}
 	}
-	if err := gw.Broadcast("connected", 1); err != nil {
+	if err := gw.Emit(t.Context(), Selector{}, "connected", 1); err != nil {
 		t.Errorf("Broadcast(connected): %v", err)
 	}
 }

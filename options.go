@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/tradewithai/realtime/internal/engineio"
+	"golang.org/x/time/rate"
 )
 
 // Defaults of the options below.
@@ -24,6 +26,7 @@ const (
 	DefaultMaxSymbols              = 50
 	DefaultMaxQueueMessages        = 1024
 	DefaultMaxQueueBytes           = 1 << 20
+	DefaultWriteTimeout            = 10 * time.Second
 )
 
 // Option configures a Gateway. Options validate their arguments: New
@@ -48,6 +51,8 @@ type config struct {
 	limits           connectionLimits
 	handshakes       *handshakeLimiter
 	clientAddress    func(remoteAddr string, header http.Header) string
+	onConnect        func(*Client)
+	onDisconnect     func(*Client, Disconnect)
 }
 
 func defaultConfig() *config {
@@ -71,6 +76,7 @@ func defaultConfig() *config {
 			MaxPayload:       DefaultMaxPayload,
 			MaxQueueMessages: DefaultMaxQueueMessages,
 			MaxQueueBytes:    DefaultMaxQueueBytes,
+			WriteTimeout:     DefaultWriteTimeout,
 		},
 	}
 	for _, ch := range DefaultChannels() {
@@ -330,19 +336,49 @@ func WithConnectTimeout(d time.Duration) Option {
 	}
 }
 
-// WithTransports restricts the transports clients may use: "polling",
-// "websocket". Default both.
-func WithTransports(transports ...string) Option {
+// Transport is how a client's connection carries its packets.
+type Transport string
+
+// The transports socket.io-client 4.x speaks.
+const (
+	// TransportPolling is HTTP long-polling: a pending GET carries the
+	// server's packets, POSTs the client's. It needs sticky sessions
+	// behind a load balancer.
+	TransportPolling Transport = "polling"
+	// TransportWebSocket is one WebSocket connection.
+	TransportWebSocket Transport = "websocket"
+)
+
+// WithTransports restricts the transports clients may use. Default both:
+// socket.io-client starts on long-polling and upgrades to WebSocket, or
+// starts on WebSocket when told to (transports: ["websocket"]).
+func WithTransports(transports ...Transport) Option {
 	return func(c *config) error {
 		if len(transports) == 0 {
 			return invalid("no transports")
 		}
-		for _, t := range transports {
-			if t != engineio.TransportPolling && t != engineio.TransportWebSocket {
+		names := make([]string, len(transports))
+		for i, t := range transports {
+			if t != TransportPolling && t != TransportWebSocket {
 				return invalid("unknown transport %q", t)
 			}
+			names[i] = string(t)
 		}
-		c.engine.Transports = append([]string(nil), transports...)
+		c.engine.Transports = names
+		return nil
+	}
+}
+
+// WithWriteTimeout bounds one write to a client's connection: a client
+// that takes longer to read what it is sent is disconnected as a slow
+// consumer. It is what catches a client that has stopped reading while its
+// queue is not yet full. Default 10s; keep it below the ping timeout.
+func WithWriteTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 10*time.Millisecond {
+			return invalid("write timeout %v: want at least 10ms", d)
+		}
+		c.engine.WriteTimeout = d
 		return nil
 	}
 }
@@ -372,7 +408,7 @@ const (
 	// starts from fresh data.
 	SlowConsumerDisconnect SlowConsumerPolicy = iota
 	// SlowConsumerConflate first drops the queued symbol updates
-	// (PublishToSymbol) that a newer update of the same event and symbol
+	// (BroadcastToSymbol) that a newer update of the same event and symbol
 	// replaces, since a stale price is worth nothing; the client is
 	// disconnected only when that frees no room.
 	SlowConsumerConflate
@@ -398,3 +434,89 @@ func WithSlowConsumerPolicy(p SlowConsumerPolicy) Option {
 // (with the given symbols, if any). Returning an *Error sets the code the
 // client sees; any other error is reported as FORBIDDEN.
 type ChannelAuthorizer func(ctx context.Context, c *Client, channel string, symbols []string) error
+
+// WithAdapter connects this gateway to other instances (see Adapter).
+// Default none: a gateway serves its own clients only.
+func WithAdapter(a Adapter) Option {
+	return func(c *config) error {
+		if a == nil {
+			return invalid("nil adapter")
+		}
+		c.adapter = a
+		return nil
+	}
+}
+
+// WithOnConnect sets a hook that runs once each client has connected: it
+// has been authenticated (Client.Identity), welcomed with the `connected`
+// event and added to its user room. It runs on the client's read goroutine
+// before the client's first event is handled, so it must not block. Default
+// none.
+func WithOnConnect(fn func(c *Client)) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return invalid("nil connect hook")
+		}
+		c.onConnect = fn
+		return nil
+	}
+}
+
+// WithOnDisconnect sets a hook that runs once for each client whose
+// connect hook ran, when it leaves, with why (see DisconnectCode). It runs
+// on whichever goroutine ended the connection, after the client has left
+// its rooms, so it must not block. Default none.
+func WithOnDisconnect(fn func(c *Client, d Disconnect)) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return invalid("nil disconnect hook")
+		}
+		c.onDisconnect = fn
+		return nil
+	}
+}
+
+// WithConnectionLimits bounds connections overall, per client address and
+// per user; 0 means no limit. Default: no limits. A connection over a limit
+// is refused at connect time with connect_error err.data.code
+// TOO_MANY_CONNECTIONS (socket.io-client does not retry by itself), so the
+// client can tell the user why. Behind a proxy, set WithClientAddress so
+// that clients are not all counted as the proxy.
+func WithConnectionLimits(total, perAddress, perUser int) Option {
+	return func(c *config) error {
+		if total < 0 || perAddress < 0 || perUser < 0 {
+			return invalid("connection limits must not be negative")
+		}
+		c.limits = connectionLimits{maxTotal: total, maxPerAddr: perAddress, maxPerUser: perUser}
+		return nil
+	}
+}
+
+// WithHandshakeRate bounds how fast one client address may open sessions:
+// perSecond on average, in bursts of up to burst. Default off. A handshake
+// over the rate is answered with HTTP 503 and Retry-After before any state
+// is allocated, which is the cheapest answer to a flood; socket.io-client
+// reports it as a connect_error and retries with its backoff.
+func WithHandshakeRate(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		if !(perSecond > 0) || math.IsInf(perSecond, 1) || burst < 1 { // also refuses NaN
+			return invalid("handshake rate %v/s burst %d: want a positive rate and a burst of at least 1", perSecond, burst)
+		}
+		c.handshakes = &handshakeLimiter{limit: rate.Limit(perSecond), burst: burst}
+		return nil
+	}
+}
+
+// WithClientAddress sets how a client's address is derived for the
+// per-address limits, from the peer address and the request headers.
+// Default: the peer's IP. Behind a trusted proxy, read the header it sets
+// (X-Forwarded-For, say); never trust such a header otherwise.
+func WithClientAddress(f func(remoteAddr string, header http.Header) string) Option {
+	return func(c *config) error {
+		if f == nil {
+			return invalid("nil client address function")
+		}
+		c.clientAddress = f
+		return nil
+	}
+}

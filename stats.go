@@ -19,13 +19,27 @@ type Stats struct {
 
 // ClientStats describes one connected client.
 type ClientStats struct {
-	ID            string   `json:"id"`
-	UserID        string   `json:"userId"`
-	Email         string   `json:"email,omitempty"`
-	Subscriptions []string `json:"subscriptions"`
-	Transport     string   `json:"transport"`
-	ConnectedAt   string   `json:"connectedAt"` // ISO-8601 UTC with milliseconds
+	ID            string    `json:"id"`
+	UserID        string    `json:"userId"`
+	Email         string    `json:"email,omitempty"`
+	Subscriptions []string  `json:"subscriptions"`
+	Transport     Transport `json:"transport"`
+	ConnectedAt   string    `json:"connectedAt"` // ISO-8601 UTC with milliseconds
 }
+
+// Reasons counted in Counters.Refused besides the connect_error codes
+// (CodeUnauthorized, CodeInvalidToken, CodeTokenExpired,
+// CodeTooManyConnections): no client receives these as codes.
+const (
+	// RefusedPayloadTooLarge counts connections closed because the client
+	// sent more than the maximum payload in one message or request
+	// (WebSocket close 1009, or HTTP 413 for long-polling).
+	RefusedPayloadTooLarge = "PAYLOAD_TOO_LARGE"
+	// RefusedHandshakeRateLimited counts handshakes refused because their
+	// address opened sessions too fast; the client receives HTTP 503 with
+	// Retry-After (see WithHandshakeRate).
+	RefusedHandshakeRateLimited = "HANDSHAKE_RATE_LIMITED"
+)
 
 // Counters count what happened since the gateway started.
 type Counters struct {
@@ -118,3 +132,7 @@ func (g *Gateway) Stats() Stats {
 	s.Counters = g.counters.snapshot()
 	return s
 }
+
+// Counters returns the counters alone: unlike Stats it visits no client, so
+// it costs the same however many are connected (a metrics scrape, say).
+func (g *Gateway) Counters() Counters { return g.counters.snapshot() }

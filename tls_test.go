@@ -109,7 +109,7 @@ func TestTLSLargeMessagesWithClientPings(t *testing.T) {
 	publish := make(chan error, 1)
 	go func() {
 		for i := range messages {
-			if err := gw.Broadcast("big", map[string]any{"seq": i, "filler": filler}); err != nil {
+			if err := gw.Emit(t.Context(), realtime.Selector{}, "big", map[string]any{"seq": i, "filler": filler}); err != nil {
 				publish <- err
 				return
 			}

@@ -47,7 +47,7 @@ func (c *Client) expire() {
 	e := NewError(CodeTokenExpired, "token expired")
 	_ = c.Emit("error", e.payload(time.Now()))
 	c.g.counters.expired.Add(1)
-	c.sock.Disconnect()
+	c.sock.DisconnectFor(errTokenExpired)
 }
 
 func (g *Gateway) refreshToken(c *Client, e *socketio.ClientEvent) (any, error) {

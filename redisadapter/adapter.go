@@ -153,17 +153,22 @@ func (a *Adapter) Close() error {
 	return err
 }
 
-// Broadcast publishes b for the other instances. It does not wait for
-// Redis: the message is encoded once and queued (see WithQueueSize).
-func (a *Adapter) Broadcast(_ context.Context, b *realtime.Broadcast) error {
+// Publish publishes m for the other instances' clients that sel picks. It
+// does not wait for Redis: the message is encoded once and queued (see
+// WithQueueSize).
+func (a *Adapter) Publish(_ context.Context, sel realtime.Selector, m *realtime.Message) error {
 	if err := a.usable(); err != nil {
 		return err
 	}
-	msg, err := encodeBroadcast(a.uid, b.Selector, b.Event, b.Args)
+	args, err := messageArgs(m)
 	if err != nil {
 		return err
 	}
-	return a.enqueue(a.ch.broadcastChannel(b.Selector), msg)
+	msg, err := encodeBroadcast(a.uid, sel, m.Event(), args)
+	if err != nil {
+		return err
+	}
+	return a.enqueue(a.ch.broadcastChannel(sel), msg)
 }
 
 // JoinRooms makes the selected clients of the other instances join rooms.

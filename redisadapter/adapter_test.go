@@ -52,12 +52,12 @@ func TestBroadcastReachesOtherInstances(t *testing.T) {
 	ctx := t.Context()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := a.Broadcast(ctx, &realtime.Broadcast{Selector: tc.sel, Event: "order:filled", Args: []any{data}}); err != nil {
+			if err := publish(ctx, a, tc.sel, "order:filled", data); err != nil {
 				t.Fatal(err)
 			}
 			// A marker to everyone follows: once it arrives, anything the
 			// first broadcast was going to deliver has been delivered.
-			if err := a.Broadcast(ctx, &realtime.Broadcast{Event: "marker", Args: []any{tc.name}}); err != nil {
+			if err := publish(ctx, a, realtime.Selector{}, "marker", tc.name); err != nil {
 				t.Fatal(err)
 			}
 			for _, name := range []string{"B", "C"} {
@@ -87,7 +87,7 @@ func TestBinaryArgumentsCrossInstances(t *testing.T) {
 	a := startAdapter(t, srv, newFakeLocal(nil))
 	startAdapter(t, srv, lb)
 	payload := []byte{0, 1, 2, 254, 255}
-	if err := a.Broadcast(t.Context(), &realtime.Broadcast{Selector: realtime.Selector{Rooms: []string{"feed"}}, Event: "snapshot", Args: []any{payload, "meta"}}); err != nil {
+	if err := publish(t.Context(), a, realtime.Selector{Rooms: []string{"feed"}}, "snapshot", payload, "meta"); err != nil {
 		t.Fatal(err)
 	}
 	b := lb.nextDelivery(t)
@@ -285,7 +285,7 @@ func TestStartFailsWithoutRedis(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("realtime.New took %v to fail, want at most the start timeout", d)
 	}
-	if err := a.Broadcast(t.Context(), &realtime.Broadcast{Event: "x"}); !errors.Is(err, redisadapter.ErrNotStarted) {
+	if err := publish(t.Context(), a, realtime.Selector{}, "x"); !errors.Is(err, redisadapter.ErrNotStarted) {
 		t.Errorf("Broadcast on an adapter that failed to start = %v, want ErrNotStarted", err)
 	}
 }
@@ -301,7 +301,7 @@ func TestRedisRestart(t *testing.T) {
 	ctx := t.Context()
 	sel := realtime.Selector{Rooms: []string{"trading"}}
 	send := func(n int) error {
-		return a.Broadcast(ctx, &realtime.Broadcast{Selector: sel, Event: "tick", Args: []any{n}})
+		return publish(ctx, a, sel, "tick", n)
 	}
 	if err := send(0); err != nil {
 		t.Fatal(err)
@@ -367,7 +367,7 @@ func TestCloseFlushesQueuedMessages(t *testing.T) {
 	a := startAdapter(t, srv, newFakeLocal(nil))
 	startAdapter(t, srv, lb)
 	for i := range 50 {
-		if err := a.Broadcast(t.Context(), &realtime.Broadcast{Event: "e", Args: []any{i}}); err != nil {
+		if err := publish(t.Context(), a, realtime.Selector{}, "e", i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -380,7 +380,7 @@ func TestCloseFlushesQueuedMessages(t *testing.T) {
 			t.Fatalf("message %d arrived as %s: order lost", i, got)
 		}
 	}
-	if err := a.Broadcast(t.Context(), &realtime.Broadcast{Event: "e"}); !errors.Is(err, redisadapter.ErrClosed) {
+	if err := publish(t.Context(), a, realtime.Selector{}, "e"); !errors.Is(err, redisadapter.ErrClosed) {
 		t.Errorf("Broadcast after Close = %v, want ErrClosed", err)
 	}
 }
@@ -429,7 +429,7 @@ func assertUnusable(t *testing.T, name string, a *redisadapter.Adapter) {
 		}
 		t.Errorf("%s: realtime.New = %v, want ErrInvalidOption", name, err)
 	}
-	if err := a.Broadcast(t.Context(), &realtime.Broadcast{Event: "e"}); !errors.Is(err, realtime.ErrInvalidOption) {
+	if err := publish(t.Context(), a, realtime.Selector{}, "e"); !errors.Is(err, realtime.ErrInvalidOption) {
 		t.Errorf("%s: Broadcast = %v, want ErrInvalidOption", name, err)
 	}
 	if _, err := a.ServerCount(t.Context()); !errors.Is(err, realtime.ErrInvalidOption) {

@@ -10,8 +10,8 @@
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	gw, err := realtime.New(realtime.WithAdapter(redisadapter.New(rdb)), ...)
 //
-// Every broadcast (BroadcastToRoom, SendToUser, PublishToSymbol, Broadcast,
-// Emit with a Selector), room operation (JoinRooms, LeaveRooms,
+// Every broadcast (BroadcastToRoom, SendToUser, BroadcastToSymbol, Emit
+// with a Selector), room operation (JoinRooms, LeaveRooms,
 // DisconnectSockets) and Gateway.ClusterStats then spans every instance.
 // realtime.New starts the adapter: it fails with an error wrapping
 // ErrUnavailable when Redis does not answer within the start timeout, and

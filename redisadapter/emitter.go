@@ -75,31 +75,17 @@ func (e *Emitter) BroadcastToRoom(ctx context.Context, room, event string, data 
 	return e.Emit(ctx, realtime.Selector{Rooms: []string{room}}, event, data)
 }
 
-// BroadcastToRooms sends an event to the clients of several rooms; a
-// client in more than one of them receives it once.
-func (e *Emitter) BroadcastToRooms(ctx context.Context, rooms []string, event string, data any) error {
-	if len(rooms) == 0 {
-		return errors.New("redisadapter: no rooms")
-	}
-	return e.Emit(ctx, realtime.Selector{Rooms: rooms}, event, data)
-}
-
 // SendToUser sends an event to every connection of a user, on every
 // instance (the user's room, named by WithRoomNaming).
 func (e *Emitter) SendToUser(ctx context.Context, userID, event string, data any) error {
 	return e.BroadcastToRoom(ctx, e.naming.User(userID), event, data)
 }
 
-// PublishToSymbol sends an update about one symbol of a channel to the
+// BroadcastToSymbol sends an update about one symbol of a channel to the
 // subscribers of the channel and of that symbol's room, each client once,
-// as Gateway.PublishToSymbol does.
-func (e *Emitter) PublishToSymbol(ctx context.Context, channel, symbol, event string, data any) error {
+// as Gateway.BroadcastToSymbol does.
+func (e *Emitter) BroadcastToSymbol(ctx context.Context, channel, symbol, event string, data any) error {
 	return e.Emit(ctx, realtime.Selector{Rooms: []string{channel, e.naming.Symbol(channel, symbol)}}, event, data)
-}
-
-// Broadcast sends an event to every connected client, on every instance.
-func (e *Emitter) Broadcast(ctx context.Context, event string, data any) error {
-	return e.Emit(ctx, realtime.Selector{}, event, data)
 }
 
 // JoinRooms makes the clients sel picks, on every instance, join rooms.

@@ -35,12 +35,12 @@ func TestEmitterReachesEveryInstance(t *testing.T) {
 			realtime.Selector{Rooms: []string{"trading"}}, []int{0}},
 		{"user", func() error { return em.SendToUser(ctx, "u1", "order:filled", data) },
 			realtime.Selector{Rooms: []string{"user:u1"}}, []int{0, 1}},
-		{"symbol", func() error { return em.PublishToSymbol(ctx, "market-data", "BTC/USD", "order:filled", data) },
+		{"symbol", func() error { return em.BroadcastToSymbol(ctx, "market-data", "BTC/USD", "order:filled", data) },
 			realtime.Selector{Rooms: []string{"market-data", "market-data:BTC/USD"}}, []int{0, 1}},
 		{"rooms", func() error {
-			return em.BroadcastToRooms(ctx, []string{"trading", "market-data"}, "order:filled", data)
+			return em.Emit(ctx, realtime.Selector{Rooms: []string{"trading", "market-data"}}, "order:filled", data)
 		}, realtime.Selector{Rooms: []string{"trading", "market-data"}}, []int{0, 1}},
-		{"everyone", func() error { return em.Broadcast(ctx, "order:filled", data) },
+		{"everyone", func() error { return em.Emit(ctx, realtime.Selector{}, "order:filled", data) },
 			realtime.Selector{}, []int{0, 1}},
 		{"exclusions", func() error {
 			return em.Emit(ctx, realtime.Selector{Rooms: []string{"user:u1"}, Except: []string{"trading"}}, "order:filled", data)
@@ -51,7 +51,7 @@ func TestEmitterReachesEveryInstance(t *testing.T) {
 			if err := tc.emit(); err != nil {
 				t.Fatal(err)
 			}
-			if err := em.Broadcast(ctx, "marker", nil); err != nil {
+			if err := em.Emit(ctx, realtime.Selector{}, "marker", nil); err != nil {
 				t.Fatal(err)
 			}
 			for i, l := range locals {
@@ -122,18 +122,15 @@ func TestEmitterErrors(t *testing.T) {
 	em := redisadapter.NewEmitter(c)
 	ctx := t.Context()
 	for _, name := range []string{"", "connect", "disconnect", "connect_error"} {
-		if err := em.Broadcast(ctx, name, nil); err == nil {
-			t.Errorf("Broadcast(%q) succeeded, want an error", name)
+		if err := em.Emit(ctx, realtime.Selector{}, name, nil); err == nil {
+			t.Errorf("Emit(%q) succeeded, want an error", name)
 		}
 	}
-	if err := em.BroadcastToRooms(ctx, nil, "e", nil); err == nil {
-		t.Error("BroadcastToRooms without rooms succeeded")
-	}
-	if err := em.Broadcast(ctx, "e", func() {}); err == nil {
+	if err := em.Emit(ctx, realtime.Selector{}, "e", func() {}); err == nil {
 		t.Error("Broadcast of an unencodable value succeeded")
 	}
 	var opErr *net.OpError
-	if err := em.Broadcast(ctx, "e", 1); !errors.As(err, &opErr) {
+	if err := em.Emit(ctx, realtime.Selector{}, "e", 1); !errors.As(err, &opErr) {
 		t.Errorf("Broadcast with Redis down = %v, want the dial error", err)
 	}
 }

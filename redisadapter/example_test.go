@@ -42,7 +42,7 @@ func ExampleEmitter() {
 	if err := em.SendToUser(ctx, "user-42", "order:filled", fill); err != nil {
 		log.Print(err)
 	}
-	if err := em.PublishToSymbol(ctx, "market-data", "BTC/USD", "ticker:update", map[string]any{"symbol": "BTC/USD", "price": 43250.5}); err != nil {
+	if err := em.BroadcastToSymbol(ctx, "market-data", "BTC/USD", "ticker:update", map[string]any{"symbol": "BTC/USD", "price": 43250.5}); err != nil {
 		log.Print(err)
 	}
 }

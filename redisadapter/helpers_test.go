@@ -3,6 +3,7 @@ package redisadapter_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -46,7 +47,7 @@ type fakeLocal struct {
 	mu        sync.Mutex
 	members   map[string][]string // room → client ids
 	clients   []string
-	delivered chan *realtime.Broadcast
+	delivered chan *delivery
 	ops       chan op
 }
 
@@ -62,7 +63,7 @@ type op struct {
 func newFakeLocal(clients map[string][]string) *fakeLocal {
 	l := &fakeLocal{
 		members:   make(map[string][]string),
-		delivered: make(chan *realtime.Broadcast, 100),
+		delivered: make(chan *delivery, 100),
 		ops:       make(chan op, 100),
 	}
 	for id, rooms := range clients {
@@ -75,9 +76,34 @@ func newFakeLocal(clients map[string][]string) *fakeLocal {
 	return l
 }
 
-func (l *fakeLocal) Deliver(b *realtime.Broadcast) error {
-	l.delivered <- b
-	return nil
+// delivery is a broadcast as a local client would see it: its selector,
+// its event and its arguments (json.RawMessage, or []byte for a binary
+// one).
+type delivery struct {
+	realtime.Selector
+	Event string
+	Args  []any
+}
+
+func (l *fakeLocal) Deliver(sel realtime.Selector, m *realtime.Message) int {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(m.Data(), &raw); err != nil || len(raw) == 0 {
+		panic(fmt.Sprintf("delivered a message whose data is not an event: %q", m.Data()))
+	}
+	d := &delivery{Selector: sel, Event: m.Event()}
+	for _, r := range raw[1:] {
+		var ph struct {
+			Placeholder bool `json:"_placeholder"`
+			Num         int  `json:"num"`
+		}
+		if json.Unmarshal(r, &ph) == nil && ph.Placeholder {
+			d.Args = append(d.Args, m.Attachments()[ph.Num])
+			continue
+		}
+		d.Args = append(d.Args, r)
+	}
+	l.delivered <- d
+	return 1
 }
 
 func (l *fakeLocal) JoinRooms(sel realtime.Selector, rooms []string) {
@@ -136,7 +162,7 @@ func (l *fakeLocal) HasRoom(room string) bool {
 }
 
 // nextDelivery waits for the next broadcast delivered to l.
-func (l *fakeLocal) nextDelivery(t *testing.T) *realtime.Broadcast {
+func (l *fakeLocal) nextDelivery(t *testing.T) *delivery {
 	t.Helper()
 	select {
 	case b := <-l.delivered:
@@ -181,4 +207,13 @@ func argJSON(t *testing.T, arg any) string {
 		t.Fatalf("argument is %T, want json.RawMessage", arg)
 	}
 	return string(raw)
+}
+
+// publish encodes an event as a gateway does and publishes it through a.
+func publish(ctx context.Context, a *redisadapter.Adapter, sel realtime.Selector, event string, args ...any) error {
+	m, err := realtime.NewMessage(event, args...)
+	if err != nil {
+		return err
+	}
+	return a.Publish(ctx, sel, m)
 }

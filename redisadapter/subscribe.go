@@ -81,10 +81,12 @@ func (a *Adapter) onBroadcast(r *msgReader, channel, payload string) {
 	if !ok {
 		return
 	}
-	if err := a.local.Deliver(&realtime.Broadcast{Selector: sel, Event: ev.name, Args: ev.args}); err != nil {
+	m, err := realtime.NewMessage(ev.name, ev.args...)
+	if err != nil {
 		a.malformed("broadcast event", err)
 		return
 	}
+	a.local.Deliver(sel, m)
 	a.stats.delivered.Add(1)
 }
 

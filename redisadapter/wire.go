@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/internal/socketio"
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
@@ -129,6 +130,25 @@ func encodeStrings(enc *msgpack.Encoder, list []string) error {
 		}
 	}
 	return nil
+}
+
+// messageArgs returns a message's arguments as encodeArg takes them: the
+// JSON the gateway encoded once, and binary attachments as []byte.
+func messageArgs(m *realtime.Message) ([]any, error) {
+	_, raw, err := socketio.ParseEvent(m.Data())
+	if err != nil {
+		return nil, err
+	}
+	atts := m.Attachments()
+	args := make([]any, len(raw))
+	for i, r := range raw {
+		if n, ok := socketio.PlaceholderNum(r); ok && n < len(atts) {
+			args[i] = atts[n]
+			continue
+		}
+		args[i] = r
+	}
+	return args, nil
 }
 
 // encodeArg writes one event argument as a Node server would hold it: a

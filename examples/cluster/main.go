@@ -199,7 +199,7 @@ func (inst *instance) publish(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if req.Room == "" {
-		err = inst.gw.Broadcast(req.Event, req.Data)
+		err = inst.gw.Emit(r.Context(), realtime.Selector{}, req.Event, req.Data)
 	} else {
 		err = inst.gw.BroadcastToRoom(req.Room, req.Event, req.Data)
 	}
@@ -283,6 +283,6 @@ func emit(ctx context.Context, cfg config, args []string) error {
 	case *room != "":
 		return em.BroadcastToRoom(ctx, *room, *event, payload)
 	default:
-		return em.Broadcast(ctx, *event, payload)
+		return em.Emit(ctx, realtime.Selector{}, *event, payload)
 	}
 }

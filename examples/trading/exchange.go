@@ -91,7 +91,7 @@ type market struct {
 // publisher is what the exchange needs of the gateway; *realtime.Gateway
 // implements it.
 type publisher interface {
-	PublishToSymbol(channel, symbol, event string, data any) error
+	BroadcastToSymbol(channel, symbol, event string, data any) error
 	SendToUser(userID, event string, data any) error
 }
 
@@ -151,7 +151,7 @@ func (x *exchange) step(n int, now time.Time) {
 
 // publish sends public market data to the symbol's room, market-data:<symbol>.
 func (x *exchange) publish(symbol, event string, data any) {
-	_ = x.pub.PublishToSymbol(realtime.ChannelMarketData, symbol, event, data)
+	_ = x.pub.BroadcastToSymbol(realtime.ChannelMarketData, symbol, event, data)
 }
 
 func (x *exchange) move(m *market) {

@@ -21,7 +21,7 @@ type sent struct {
 // recorder is a publisher that keeps what it is given.
 type recorder struct{ sent []sent }
 
-func (r *recorder) PublishToSymbol(channel, symbol, event string, data any) error {
+func (r *recorder) BroadcastToSymbol(channel, symbol, event string, data any) error {
 	r.sent = append(r.sent, sent{channel + ":" + symbol, event, data})
 	return nil
 }

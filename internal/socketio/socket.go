@@ -1,8 +1,10 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -182,6 +184,12 @@ func (s *Socket) sendRaw(t PacketType, id uint64, hasID bool, name []byte, a Arg
 // the client's other namespaces.
 func (s *Socket) Disconnect() { s.disconnect(ErrServerDisconnect, true) }
 
+// DisconnectFor is Disconnect with the reason Handler.Disconnect receives,
+// which wraps ErrServerDisconnect.
+func (s *Socket) DisconnectFor(reason error) {
+	s.disconnect(fmt.Errorf("%w: %w", ErrServerDisconnect, reason), true)
+}
+
 func (s *Socket) disconnect(reason error, notify bool) {
 	if !s.conn.remove(s) {
 		return
@@ -236,7 +244,8 @@ func (s *Socket) onAck(p *Packet) {
 // Prepared is an event encoded once, ready to be queued on many sockets of
 // one namespace without encoding it again.
 type Prepared struct {
-	msgs []engineio.Message
+	msgs      []engineio.Message
+	dataStart int // where the packet's data (the JSON array) starts in msgs[0].Data
 }
 
 // Prepare encodes an event for SendPrepared.
@@ -250,7 +259,26 @@ func Prepare(nsp, event string, args ...any) (*Prepared, error) {
 	for _, a := range attachments {
 		msgs = append(msgs, engineio.Message{Data: a, Binary: true})
 	}
-	return &Prepared{msgs: msgs}, nil
+	// The header has no '[' (a namespace name in it is not JSON).
+	return &Prepared{msgs: msgs, dataStart: bytes.IndexByte(text, '[')}, nil
+}
+
+// Data returns the packet's data: the JSON array [event, args...], with a
+// binary argument as its placeholder {"_placeholder":true,"num":i}. The
+// caller must not modify it.
+func (p *Prepared) Data() []byte { return p.msgs[0].Data[p.dataStart:] }
+
+// Attachments returns the binary arguments, in placeholder order. The
+// caller must not modify them.
+func (p *Prepared) Attachments() [][]byte {
+	if len(p.msgs) == 1 {
+		return nil
+	}
+	atts := make([][]byte, len(p.msgs)-1)
+	for i := range atts {
+		atts[i] = p.msgs[1+i].Data
+	}
+	return atts
 }
 
 // WithKey marks the event as an update of key, which a conflating session

@@ -1,6 +1,6 @@
 // Fan-out: BroadcastToRoom reaches exactly the room, Broadcast everyone,
-// PublishToSymbol the channel room and the symbol room with each client
-// once, BroadcastToRooms each client once whatever its overlap.
+// BroadcastToSymbol the channel room and the symbol room with each client
+// once, Emit to several rooms each client once whatever its overlap.
 //
 // GATEWAY_TOKENS: t (any user; every client uses it).
 
@@ -75,23 +75,23 @@ run.check("publish-to-symbol", async () => {
     "ticker:update",
     "btc",
   );
-  expectEqual(btc, { both: 1, channel: 1, btc: 1, eth: 0, trader: 0, idle: 0 }, "PublishToSymbol(BTC/USD) recipients");
+  expectEqual(btc, { both: 1, channel: 1, btc: 1, eth: 0, trader: 0, idle: 0 }, "BroadcastToSymbol(BTC/USD) recipients");
   const eth = await received(
     () => run.ctl("symbol", { channel: "market-data", symbol: "ETH/USD", event: "ticker:update", data: { tag: "eth" } }),
     "ticker:update",
     "eth",
   );
-  expectEqual(eth, { both: 1, channel: 1, btc: 0, eth: 1, trader: 0, idle: 0 }, "PublishToSymbol(ETH/USD) recipients");
+  expectEqual(eth, { both: 1, channel: 1, btc: 0, eth: 1, trader: 0, idle: 0 }, "BroadcastToSymbol(ETH/USD) recipients");
   return { btc, eth };
 });
 
 run.check("broadcast-to-rooms-dedupes", async () => {
   const rooms = ["trading", "market-data", "market-data:BTC/USD", "market-data", "no-such-room"];
   const got = await received(() => run.ctl("rooms", { rooms, event: "multi", data: { tag: "multi" } }), "multi", "multi");
-  expectEqual(got, { both: 1, channel: 1, btc: 1, eth: 0, trader: 1, idle: 0 }, "BroadcastToRooms recipients");
+  expectEqual(got, { both: 1, channel: 1, btc: 1, eth: 0, trader: 1, idle: 0 }, "Emit to several rooms: recipients");
   // A second call is not swallowed by the first one's bookkeeping.
   const again = await received(() => run.ctl("rooms", { rooms, event: "multi", data: { tag: "again" } }), "multi", "again");
-  expectEqual(again, got, "a repeated BroadcastToRooms");
+  expectEqual(again, got, "a repeated Emit to several rooms");
   return got;
 });
 

@@ -7,7 +7,7 @@
 // (name -> base URL of further gateways) in the environment. The Go test
 // mounts a control endpoint next to the gateway: POST <url>/ctl/<op> with a
 // JSON body makes the Go side call the Gateway's API (Broadcast,
-// BroadcastToRoom, PublishToSymbol, SendToUser, Stats...) and answer once
+// BroadcastToRoom, BroadcastToSymbol, SendToUser, Stats...) and answer once
 // the call has returned, so a script can sequence "server publishes" and
 // "client receives" without sleeping.
 //
