@@ -10,6 +10,7 @@ import (
 
 	"github.com/tradewithai/realtime"
 	"github.com/tradewithai/realtime/internal/nodetest"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 // TestAbuseTokenExpiry runs abuse-expiry.mjs with tokens that expire in
@@ -56,7 +57,7 @@ func TestAbuseTokenExpiry(t *testing.T) {
 // moment the connection is established. The authenticator accepts the
 // token until exp+leeway, so the connection must last until then too.
 func TestAbuseTokenExpiryHonoursLeeway(t *testing.T) {
-	a, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret(abuseSecret), realtime.WithLeeway(time.Minute))
+	a, err := jwtauth.New(jwtauth.WithHMACSecret(abuseSecret), jwtauth.WithLeeway(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

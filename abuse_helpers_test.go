@@ -18,6 +18,7 @@ import (
 
 	"github.com/tradewithai/realtime"
 	"github.com/tradewithai/realtime/internal/nodetest"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 // The abuse tests (abuse_*_test.go) attack a Gateway the way a hostile or
@@ -37,9 +38,9 @@ var abuseSecret = []byte("abuse-secret-0123456789abcdef-0123")
 // abuseAuthenticator verifies HS256 tokens signed with abuseSecret.
 func abuseAuthenticator(t testing.TB) realtime.Authenticator {
 	t.Helper()
-	a, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret(abuseSecret))
+	a, err := jwtauth.New(jwtauth.WithHMACSecret(abuseSecret))
 	if err != nil {
-		t.Fatalf("NewJWTAuthenticator: %v", err)
+		t.Fatalf("jwtauth.New: %v", err)
 	}
 	return a
 }

@@ -107,10 +107,9 @@ func (e *AuthError) Unwrap() error {
 // Client-facing messages. They name the kind of failure so that a developer
 // can fix the client, and never mention keys, causes or server internals.
 const (
-	msgTokenRequired = "authentication token required"
-	msgUnauthorized  = "unauthorized"
-	msgInvalidToken  = "invalid token"
-	msgTokenExpired  = "token expired"
+	msgUnauthorized = "unauthorized"
+	msgInvalidToken = "invalid token"
+	msgTokenExpired = "token expired"
 )
 
 // authRefusal turns whatever an Authenticator returned into what the client
@@ -173,6 +172,10 @@ func authenticate(ctx context.Context, a Authenticator, h *Handshake) (*Identity
 // is true, the token query parameter. The scheme name is matched without
 // regard to case and surrounding whitespace is removed. ok is false when no
 // non-empty token is present.
+//
+// It suits any authenticator of bearer credentials (JWTs, opaque session
+// tokens, API keys), so that clients send a token the same way whatever
+// verifies it; jwtauth.Authenticator and development mode use it.
 func TokenFromHandshake(h *Handshake, allowQuery bool) (token string, ok bool) {
 	if h == nil {
 		return "", false
@@ -218,11 +221,16 @@ func cutBearer(s string) (string, bool) {
 	return strings.TrimSpace(rest), true
 }
 
-// queryTokenPolicy is implemented by authenticators that may read the token
-// query parameter, so that development mode looks for a token exactly where
-// the wrapped authenticator would.
-type queryTokenPolicy interface {
-	allowsQueryToken() bool
+// QueryTokenPolicy is implemented by an Authenticator that finds its token
+// with TokenFromHandshake and reads the token query parameter only when
+// configured to (jwtauth.Authenticator does). Development mode asks it, so
+// that it looks for a token exactly where the authenticator would: a client
+// whose only token is in a query parameter the authenticator ignores
+// connects as DevelopmentUserID instead of being refused. An authenticator
+// that does not implement it is taken not to read the query.
+type QueryTokenPolicy interface {
+	// AllowsQueryToken reports whether the token query parameter is read.
+	AllowsQueryToken() bool
 }
 
 // developmentAuthenticator lets clients without any token in as
@@ -232,8 +240,8 @@ type queryTokenPolicy interface {
 // becomes DevelopmentUserID.
 func developmentAuthenticator(next Authenticator) Authenticator {
 	allowQuery := false
-	if p, ok := next.(queryTokenPolicy); ok {
-		allowQuery = p.allowsQueryToken()
+	if p, ok := next.(QueryTokenPolicy); ok {
+		allowQuery = p.AllowsQueryToken()
 	}
 	return AuthenticatorFunc(func(ctx context.Context, h *Handshake) (*Identity, error) {
 		if next == nil {

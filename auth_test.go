@@ -8,9 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestTokenFromHandshake(t *testing.T) {
@@ -131,22 +128,32 @@ func TestAuthenticateNormalisesRefusals(t *testing.T) {
 	}
 }
 
+// tokenVerifier stands in for a token authenticator such as
+// jwtauth.Authenticator: it finds the token with TokenFromHandshake, reading
+// the query parameter only when allowQuery is set, accepts "good" as alice,
+// refuses "expired" with TOKEN_EXPIRED and any other token with
+// INVALID_TOKEN.
+type tokenVerifier struct{ allowQuery bool }
+
+func (v tokenVerifier) AllowsQueryToken() bool { return v.allowQuery }
+
+func (v tokenVerifier) Authenticate(_ context.Context, h *Handshake) (*Identity, error) {
+	token, ok := TokenFromHandshake(h, v.allowQuery)
+	switch {
+	case !ok:
+		return nil, &AuthError{Code: CodeUnauthorized, Message: "authentication token required"}
+	case token == "good":
+		return &Identity{UserID: "alice"}, nil
+	case token == "expired":
+		return nil, &AuthError{Code: CodeTokenExpired, Message: msgTokenExpired}
+	default:
+		return nil, &AuthError{Code: CodeInvalidToken, Message: msgInvalidToken}
+	}
+}
+
 func TestDevelopmentAuthenticator(t *testing.T) {
-	secret := []byte("development secret, 32 bytes long")
-	jwtAuth, err := NewJWTAuthenticator(WithHMACSecret(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sign := func(claims jwt.MapClaims) string {
-		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	good := sign(jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
-	expired := sign(jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(-time.Hour).Unix()})
-	dev := developmentAuthenticator(jwtAuth)
+	const good, expired = "good", "expired"
+	dev := developmentAuthenticator(tokenVerifier{})
 
 	tests := []struct {
 		name     string
@@ -161,7 +168,7 @@ func TestDevelopmentAuthenticator(t *testing.T) {
 		{"valid header token", &Handshake{Header: http.Header{"Authorization": {"Bearer " + good}}}, "alice", ""},
 		{"expired token is still refused", &Handshake{Auth: map[string]any{"token": expired}}, "", CodeTokenExpired},
 		{"garbage token is still refused", &Handshake{Auth: map[string]any{"token": "garbage"}}, "", CodeInvalidToken},
-		// The JWT authenticator ignores query tokens unless enabled, so
+		// The authenticator ignores query tokens unless enabled, so
 		// development mode must treat such a client as tokenless too.
 		{"query token not enabled", &Handshake{Query: url.Values{"token": {"garbage"}}}, DevelopmentUserID, ""},
 	}
@@ -185,11 +192,7 @@ func TestDevelopmentAuthenticator(t *testing.T) {
 	}
 
 	t.Run("query token when enabled", func(t *testing.T) {
-		withQuery, err := NewJWTAuthenticator(WithHMACSecret(secret), WithQueryToken(true))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = developmentAuthenticator(withQuery).Authenticate(context.Background(), &Handshake{Query: url.Values{"token": {"garbage"}}})
+		_, err := developmentAuthenticator(tokenVerifier{allowQuery: true}).Authenticate(context.Background(), &Handshake{Query: url.Values{"token": {"garbage"}}})
 		var ae *AuthError
 		if !errors.As(err, &ae) || ae.Code != CodeInvalidToken {
 			t.Fatalf("error = %v, want INVALID_TOKEN", err)

@@ -4,16 +4,17 @@
 // in-process.
 //
 // A Gateway speaks Engine.IO v4 and Socket.IO v5 itself (over WebSocket and
-// HTTP long-polling), authenticates each connection (JWT by default),
-// manages the channels clients subscribe to (trading, market-data with one
-// room per symbol, llm, and a private room per user), rate-limits client
-// events, sends heartbeats and connection counts, and reports Stats.
+// HTTP long-polling), authenticates each connection with an Authenticator
+// (package github.com/tradewithai/realtime/jwtauth verifies JSON Web
+// Tokens), manages the channels clients subscribe to (trading, market-data
+// with one room per symbol, llm, and a private room per user), rate-limits
+// client events, sends heartbeats and connection counts, and reports Stats.
 //
 // The host owns the HTTP server: it mounts the Gateway, which is an
 // http.Handler, and publishes with SendToUser, BroadcastToRoom,
 // BroadcastToSymbol and Emit:
 //
-//	auth, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret(secret))
+//	auth, err := jwtauth.New(jwtauth.WithHMACSecret(secret))
 //	if err != nil { ... }
 //	gw, err := realtime.New(realtime.WithAuthenticator(auth))
 //	if err != nil { ... }

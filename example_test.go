@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 // A trading service mounts the gateway on its own mux; socket.io-client 4.x
 // clients connect with io("https://host", { auth: { token } }).
 func ExampleNew() {
-	auth, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret([]byte(os.Getenv("JWT_SECRET"))))
+	auth, err := jwtauth.New(jwtauth.WithHMACSecret([]byte(os.Getenv("JWT_SECRET"))))
 	if err != nil {
 		log.Fatal(err)
 	}

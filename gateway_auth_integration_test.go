@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 func TestGatewayAuthentication(t *testing.T) {
@@ -24,7 +25,7 @@ func TestGatewayAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	publicPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	rsAuth, err := realtime.NewJWTAuthenticator(realtime.WithRSAPublicKey(&rsaKey.PublicKey))
+	rsAuth, err := jwtauth.New(jwtauth.WithRSAPublicKey(&rsaKey.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func TestGatewayAuthentication(t *testing.T) {
 	eachTransport(t, func(t *testing.T, transport string) {
 		main := startGateway(t, realtime.WithAuthenticator(hsAuthenticator(t)))
 		rs := startGateway(t, realtime.WithAuthenticator(rsAuth))
-		query := startGateway(t, realtime.WithAuthenticator(hsAuthenticator(t, realtime.WithQueryToken(true))))
+		query := startGateway(t, realtime.WithAuthenticator(hsAuthenticator(t, jwtauth.WithQueryToken(true))))
 		dev := startGateway(t, realtime.WithDevelopmentMode(true), realtime.WithAuthenticator(hsAuthenticator(t)))
 
 		now := time.Now()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tradewithai/realtime"
 	"github.com/tradewithai/realtime/internal/nodetest"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 // The integration tests in the *_integration_test.go files run the npm
@@ -65,11 +66,11 @@ func startGateway(t *testing.T, opts ...realtime.Option) *servedGateway {
 
 // hsAuthenticator returns the HS256 authenticator of the integration
 // gateways.
-func hsAuthenticator(t *testing.T, opts ...realtime.JWTOption) realtime.Authenticator {
+func hsAuthenticator(t *testing.T, opts ...jwtauth.Option) realtime.Authenticator {
 	t.Helper()
-	a, err := realtime.NewJWTAuthenticator(append([]realtime.JWTOption{realtime.WithHMACSecret(integrationSecret)}, opts...)...)
+	a, err := jwtauth.New(append([]jwtauth.Option{jwtauth.WithHMACSecret(integrationSecret)}, opts...)...)
 	if err != nil {
-		t.Fatalf("NewJWTAuthenticator: %v", err)
+		t.Fatalf("jwtauth.New: %v", err)
 	}
 	return a
 }

@@ -90,7 +90,7 @@ func invalid(format string, args ...any) error {
 }
 
 // WithAuthenticator sets how connections are authenticated, typically a
-// *JWTAuthenticator. There is no default: New fails without one unless
+// *jwtauth.Authenticator. There is no default: New fails without one unless
 // development mode is on.
 func WithAuthenticator(a Authenticator) Option {
 	return func(c *config) error {

@@ -79,16 +79,18 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/jwtauth"
 	"github.com/tradewithai/realtime/redisadapter"
 )
 
 // What the README's fragments take as given.
 var (
-	ctx  context.Context
-	rdb  *redis.Client
-	gw   *realtime.Gateway
-	auth realtime.Authenticator
-	fill map[string]any
+	ctx    context.Context
+	rdb    *redis.Client
+	gw     *realtime.Gateway
+	auth   realtime.Authenticator
+	secret []byte
+	fill   map[string]any
 )
 
 // Every import is used, whatever a fragment uses.
@@ -97,6 +99,7 @@ var (
 	_ = time.Second
 	_ = redis.NewClient
 	_ = realtime.New
+	_ = jwtauth.New
 	_ = redisadapter.New
 )
 
@@ -152,7 +155,8 @@ func wrapFragment(s snippet) (string, error) {
 // TestReadmeGoSnippetsCompile compiles and vets every ```go block of
 // README.md against the module as it stands: complete programs (starting
 // with `package main`) as they are, fragments as the body of a function
-// that has the usual imports and the variables rdb, ctx, gw, auth and fill.
+// that has the usual imports and the variables rdb, ctx, gw, auth, secret
+// and fill.
 // The blocks are built in a module of their own that replaces this one
 // with the working tree, so nothing is written inside the repository.
 func TestReadmeGoSnippetsCompile(t *testing.T) {

@@ -4,15 +4,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tradewithai/realtime"
 	"github.com/tradewithai/realtime/bench"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
-// TestMintTokenVerifies checks the load tool's tokens against the
-// gateway's own verifier, the one bench/goserver uses.
+// TestMintTokenVerifies checks the load tool's tokens against
+// jwtauth's verifier, the one bench/goserver uses.
 func TestMintTokenVerifies(t *testing.T) {
 	secret := []byte("bench-secret")
-	auth, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret(secret))
+	auth, err := jwtauth.New(jwtauth.WithHMACSecret(secret))
 	if err != nil {
 		t.Fatal(err)
 	}

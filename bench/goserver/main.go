@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 func main() {
@@ -67,7 +68,7 @@ func run(addr, pprofAddr, secret string) error {
 	if secret == "" {
 		return errors.New("goserver: -secret is required")
 	}
-	auth, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret([]byte(secret)))
+	auth, err := jwtauth.New(jwtauth.WithHMACSecret([]byte(secret)))
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/jwtauth"
 	"github.com/tradewithai/realtime/redisadapter"
 )
 
@@ -124,7 +125,7 @@ type instance struct {
 	rdb     *redis.Client
 	mux     *http.ServeMux
 	// operator verifies /publish tokens; nil in development mode.
-	operator *realtime.JWTAuthenticator
+	operator *jwtauth.Authenticator
 }
 
 // newInstance connects to Redis and starts the gateway; it fails when
@@ -140,7 +141,7 @@ func newInstance(logger *slog.Logger, cfg config) (*instance, error) {
 	inst := &instance{adapter: adapter, rdb: rdb}
 	switch {
 	case cfg.secret != "":
-		auth, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret([]byte(cfg.secret)))
+		auth, err := jwtauth.New(jwtauth.WithHMACSecret([]byte(cfg.secret)))
 		if err != nil {
 			_ = rdb.Close()
 			return nil, err

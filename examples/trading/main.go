@@ -63,6 +63,7 @@ import (
 	"time"
 
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 // Limits the demo starts from; see the package comment.
@@ -163,7 +164,7 @@ type app struct {
 	mux      *http.ServeMux
 	exchange *exchange
 	// operator verifies /api/stats tokens; nil in development mode.
-	operator *realtime.JWTAuthenticator
+	operator *jwtauth.Authenticator
 }
 
 func newApp(logger *slog.Logger, cfg config) (*app, error) {
@@ -182,7 +183,7 @@ func newApp(logger *slog.Logger, cfg config) (*app, error) {
 	a := &app{}
 	switch {
 	case cfg.secret != "":
-		auth, err := realtime.NewJWTAuthenticator(realtime.WithHMACSecret([]byte(cfg.secret)))
+		auth, err := jwtauth.New(jwtauth.WithHMACSecret([]byte(cfg.secret)))
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package realtime_test
+package jwtauth_test
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tradewithai/realtime"
+	"github.com/tradewithai/realtime/jwtauth"
 )
 
 var jwtTestSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -50,11 +51,11 @@ func freshClaims(u string) jwt.MapClaims {
 	return jwt.MapClaims{"sub": u, "exp": time.Now().Add(time.Hour).Unix()}
 }
 
-func mustJWTAuthenticator(t testing.TB, opts ...realtime.JWTOption) *realtime.JWTAuthenticator {
+func mustNew(t testing.TB, opts ...jwtauth.Option) *jwtauth.Authenticator {
 	t.Helper()
-	a, err := realtime.NewJWTAuthenticator(opts...)
+	a, err := jwtauth.New(opts...)
 	if err != nil {
-		t.Fatalf("NewJWTAuthenticator: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return a
 }
@@ -81,8 +82,8 @@ func requireUser(t testing.TB, id *realtime.Identity, err error, user string) {
 	}
 }
 
-func TestJWTAuthenticatorAcceptsValidHS256Token(t *testing.T) {
-	a := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret))
+func TestAuthenticatorAcceptsValidHS256Token(t *testing.T) {
+	a := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
 	exp := time.Now().Add(time.Hour).Truncate(time.Second)
 	token := hs256Token(t, jwt.MapClaims{
 		"sub":   "user-123",
@@ -105,9 +106,9 @@ func TestJWTAuthenticatorAcceptsValidHS256Token(t *testing.T) {
 	}
 }
 
-func TestJWTAuthenticatorRefusesBadTokens(t *testing.T) {
+func TestAuthenticatorRefusesBadTokens(t *testing.T) {
 	now := time.Now()
-	a := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret))
+	a := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
 	noneToken := signTestToken(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, freshClaims("u"), nil)
 
 	tests := []struct {
@@ -163,9 +164,9 @@ func tamperPayload(t testing.TB, token string, claims jwt.MapClaims) string {
 	return parts[0] + "." + otherParts[1] + "." + parts[2]
 }
 
-func TestJWTAuthenticatorIssuerAndAudience(t *testing.T) {
+func TestAuthenticatorIssuerAndAudience(t *testing.T) {
 	const iss, aud = "https://auth.example.com", "realtime"
-	a := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret), realtime.WithIssuer(iss), realtime.WithAudience(aud))
+	a := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret), jwtauth.WithIssuer(iss), jwtauth.WithAudience(aud))
 	exp := time.Now().Add(time.Hour).Unix()
 	claims := func(kv ...any) jwt.MapClaims {
 		c := jwt.MapClaims{"sub": "u", "exp": exp}
@@ -200,19 +201,19 @@ func TestJWTAuthenticatorIssuerAndAudience(t *testing.T) {
 	}
 }
 
-func TestJWTAuthenticatorLeeway(t *testing.T) {
+func TestAuthenticatorLeeway(t *testing.T) {
 	now := time.Now()
 	justExpired := hs256Token(t, jwt.MapClaims{"sub": "u", "exp": now.Add(-30 * time.Second).Unix()})
 	almostValid := hs256Token(t, jwt.MapClaims{"sub": "u", "exp": now.Add(time.Hour).Unix(), "nbf": now.Add(30 * time.Second).Unix()})
 	longExpired := hs256Token(t, jwt.MapClaims{"sub": "u", "exp": now.Add(-2 * time.Minute).Unix()})
 
-	strict := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret))
+	strict := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
 	_, err := strict.Verify(justExpired)
 	requireAuthError(t, err, realtime.CodeTokenExpired, "token expired")
 	_, err = strict.Verify(almostValid)
 	requireAuthError(t, err, realtime.CodeInvalidToken, "token not valid yet")
 
-	lenient := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret), realtime.WithLeeway(time.Minute))
+	lenient := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret), jwtauth.WithLeeway(time.Minute))
 	id, err := lenient.Verify(justExpired)
 	requireUser(t, id, err, "u")
 	id, err = lenient.Verify(almostValid)
@@ -221,9 +222,9 @@ func TestJWTAuthenticatorLeeway(t *testing.T) {
 	requireAuthError(t, err, realtime.CodeTokenExpired, "token expired")
 }
 
-func TestJWTAuthenticatorCustomClaims(t *testing.T) {
-	a := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret),
-		realtime.WithUserIDClaim("uid"), realtime.WithEmailClaim("mail"))
+func TestAuthenticatorCustomClaims(t *testing.T) {
+	a := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret),
+		jwtauth.WithUserIDClaim("uid"), jwtauth.WithEmailClaim("mail"))
 	token := hs256Token(t, jwt.MapClaims{
 		"sub": "ignored", "uid": "u-42", "email": "ignored@example.com", "mail": "u42@example.com",
 		"exp": time.Now().Add(time.Hour).Unix(),
@@ -238,8 +239,8 @@ func TestJWTAuthenticatorCustomClaims(t *testing.T) {
 	requireAuthError(t, err, realtime.CodeInvalidToken, "token has no user id")
 }
 
-func TestJWTAuthenticatorNumericUserID(t *testing.T) {
-	a := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret))
+func TestAuthenticatorNumericUserID(t *testing.T) {
+	a := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
 	exp := time.Now().Add(time.Hour).Unix()
 	for _, tt := range []struct {
 		sub  any
@@ -255,8 +256,8 @@ func TestJWTAuthenticatorNumericUserID(t *testing.T) {
 	}
 }
 
-func TestJWTAuthenticatorIgnoresNonStringEmail(t *testing.T) {
-	a := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret))
+func TestAuthenticatorIgnoresNonStringEmail(t *testing.T) {
+	a := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
 	id, err := a.Verify(hs256Token(t, jwt.MapClaims{"sub": "u", "email": 5, "exp": time.Now().Add(time.Hour).Unix()}))
 	requireUser(t, id, err, "u")
 	if id.Email != "" {
@@ -264,12 +265,12 @@ func TestJWTAuthenticatorIgnoresNonStringEmail(t *testing.T) {
 	}
 }
 
-func TestJWTAuthenticatorRS256(t *testing.T) {
+func TestAuthenticatorRS256(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := mustJWTAuthenticator(t, realtime.WithRSAPublicKey(&key.PublicKey))
+	a := mustNew(t, jwtauth.WithRSAPublicKey(&key.PublicKey))
 
 	id, err := a.Verify(signTestToken(t, jwt.SigningMethodRS256, key, freshClaims("rsa-user"), nil))
 	requireUser(t, id, err, "rsa-user")
@@ -299,12 +300,12 @@ func TestJWTAuthenticatorRS256(t *testing.T) {
 	})
 }
 
-func TestJWTAuthenticatorES256(t *testing.T) {
+func TestAuthenticatorES256(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := mustJWTAuthenticator(t, realtime.WithECDSAPublicKey(&key.PublicKey))
+	a := mustNew(t, jwtauth.WithECDSAPublicKey(&key.PublicKey))
 	id, err := a.Verify(signTestToken(t, jwt.SigningMethodES256, key, freshClaims("ec-user"), nil))
 	requireUser(t, id, err, "ec-user")
 
@@ -316,12 +317,12 @@ func TestJWTAuthenticatorES256(t *testing.T) {
 	requireAuthError(t, err, realtime.CodeInvalidToken, "invalid token")
 }
 
-func TestJWTAuthenticatorEdDSA(t *testing.T) {
+func TestAuthenticatorEdDSA(t *testing.T) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := mustJWTAuthenticator(t, realtime.WithEd25519PublicKey(pub))
+	a := mustNew(t, jwtauth.WithEd25519PublicKey(pub))
 	id, err := a.Verify(signTestToken(t, jwt.SigningMethodEdDSA, priv, freshClaims("ed-user"), nil))
 	requireUser(t, id, err, "ed-user")
 
@@ -333,14 +334,14 @@ func TestJWTAuthenticatorEdDSA(t *testing.T) {
 
 type ctxKey struct{}
 
-func TestJWTAuthenticatorKeyFuncSelectsKeyByKid(t *testing.T) {
+func TestAuthenticatorKeyFuncSelectsKeyByKid(t *testing.T) {
 	keys := map[string][]byte{
 		"2024": []byte("old secret, thirty-two bytes long"),
 		"2025": []byte("new secret, thirty-two bytes long"),
 	}
 	var mu sync.Mutex
 	var seenCtx []any
-	a := mustJWTAuthenticator(t, realtime.WithKeyFunc("HS256", func(ctx context.Context, tok *jwt.Token) (any, error) {
+	a := mustNew(t, jwtauth.WithKeyFunc("HS256", func(ctx context.Context, tok *jwt.Token) (any, error) {
 		mu.Lock()
 		seenCtx = append(seenCtx, ctx.Value(ctxKey{}))
 		mu.Unlock()
@@ -380,13 +381,13 @@ func TestJWTAuthenticatorKeyFuncSelectsKeyByKid(t *testing.T) {
 	requireAuthError(t, err, "KEY_REVOKED", "signing key revoked")
 }
 
-func TestJWTAuthenticatorKeyFuncAlgorithmIsPinned(t *testing.T) {
+func TestAuthenticatorKeyFuncAlgorithmIsPinned(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	calls := 0
-	a := mustJWTAuthenticator(t, realtime.WithKeyFunc("ES256", func(context.Context, *jwt.Token) (any, error) {
+	a := mustNew(t, jwtauth.WithKeyFunc("ES256", func(context.Context, *jwt.Token) (any, error) {
 		calls++
 		return &key.PublicKey, nil
 	}))
@@ -400,7 +401,7 @@ func TestJWTAuthenticatorKeyFuncAlgorithmIsPinned(t *testing.T) {
 	}
 }
 
-func TestJWTAuthenticatorKeyFuncReturningNoKey(t *testing.T) {
+func TestAuthenticatorKeyFuncReturningNoKey(t *testing.T) {
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +431,7 @@ func TestJWTAuthenticatorKeyFuncReturningNoKey(t *testing.T) {
 		{"ES256", esToken, jwt.VerificationKeySet{Keys: []jwt.VerificationKey{&ecKey.PublicKey, &ecdsa.PublicKey{Curve: elliptic.P256()}}}},
 		{"EdDSA", edToken, ed25519.PublicKey(nil)},
 	} {
-		a := mustJWTAuthenticator(t, realtime.WithKeyFunc(tt.alg, func(context.Context, *jwt.Token) (any, error) {
+		a := mustNew(t, jwtauth.WithKeyFunc(tt.alg, func(context.Context, *jwt.Token) (any, error) {
 			return tt.key, nil
 		}))
 		_, err := a.Verify(tt.token)
@@ -438,18 +439,18 @@ func TestJWTAuthenticatorKeyFuncReturningNoKey(t *testing.T) {
 	}
 }
 
-func TestJWTAuthenticatorTokenSources(t *testing.T) {
+func TestAuthenticatorTokenSources(t *testing.T) {
 	good := hs256Token(t, freshClaims("good"))
 	bad := hs256Token(t, jwt.MapClaims{"sub": "bad", "exp": time.Now().Add(-time.Hour).Unix()})
-	plain := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret))
-	withQuery := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret), realtime.WithQueryToken(true))
+	plain := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
+	withQuery := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret), jwtauth.WithQueryToken(true))
 
 	bearer := func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 	query := func(tok string) url.Values { return url.Values{"token": {tok}} }
 
 	tests := []struct {
 		name string
-		a    *realtime.JWTAuthenticator
+		a    *jwtauth.Authenticator
 		h    *realtime.Handshake
 		code string // empty when accepted as "good"
 	}{
@@ -481,7 +482,20 @@ func TestJWTAuthenticatorTokenSources(t *testing.T) {
 	}
 }
 
-func TestNewJWTAuthenticatorOptionErrors(t *testing.T) {
+// TestAuthenticatorAllowsQueryToken: development mode learns through
+// realtime.QueryTokenPolicy where the authenticator looks for a token.
+func TestAuthenticatorAllowsQueryToken(t *testing.T) {
+	var p realtime.QueryTokenPolicy = mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
+	if p.AllowsQueryToken() {
+		t.Error("AllowsQueryToken() = true by default, want false")
+	}
+	p = mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret), jwtauth.WithQueryToken(true))
+	if !p.AllowsQueryToken() {
+		t.Error("AllowsQueryToken() = false with WithQueryToken(true)")
+	}
+}
+
+func TestNewOptionErrors(t *testing.T) {
 	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -497,41 +511,41 @@ func TestNewJWTAuthenticatorOptionErrors(t *testing.T) {
 	// Only the modulus size is inspected, so no 1024-bit key need be made.
 	weakRSA := &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), 1023), E: 65537}
 	keyFunc := func(context.Context, *jwt.Token) (any, error) { return jwtTestSecret, nil }
-	secret := realtime.WithHMACSecret(jwtTestSecret)
+	secret := jwtauth.WithHMACSecret(jwtTestSecret)
 
 	tests := []struct {
 		name string
-		opts []realtime.JWTOption
+		opts []jwtauth.Option
 	}{
 		{"no key", nil},
-		{"no key but other options", []realtime.JWTOption{realtime.WithIssuer("iss")}},
-		{"two keys", []realtime.JWTOption{secret, realtime.WithECDSAPublicKey(&p256.PublicKey)}},
-		{"same key twice", []realtime.JWTOption{secret, secret}},
-		{"key and key func", []realtime.JWTOption{realtime.WithKeyFunc("HS256", keyFunc), secret}},
-		{"empty secret", []realtime.JWTOption{realtime.WithHMACSecret(nil)}},
-		{"nil RSA key", []realtime.JWTOption{realtime.WithRSAPublicKey(nil)}},
-		{"1024-bit RSA key", []realtime.JWTOption{realtime.WithRSAPublicKey(weakRSA)}},
-		{"nil ECDSA key", []realtime.JWTOption{realtime.WithECDSAPublicKey(nil)}},
-		{"ECDSA key without point", []realtime.JWTOption{realtime.WithECDSAPublicKey(&ecdsa.PublicKey{Curve: elliptic.P256()})}},
-		{"P-384 key for ES256", []realtime.JWTOption{realtime.WithECDSAPublicKey(&p384.PublicKey)}},
-		{"short Ed25519 key", []realtime.JWTOption{realtime.WithEd25519PublicKey(edPub[:16])}},
-		{"nil key func", []realtime.JWTOption{realtime.WithKeyFunc("HS256", nil)}},
-		{"key func alg none", []realtime.JWTOption{realtime.WithKeyFunc("none", keyFunc)}},
-		{"key func unknown alg", []realtime.JWTOption{realtime.WithKeyFunc("HS1", keyFunc)}},
-		{"key func lower-case alg", []realtime.JWTOption{realtime.WithKeyFunc("hs256", keyFunc)}},
-		{"empty issuer", []realtime.JWTOption{secret, realtime.WithIssuer("")}},
-		{"empty audience", []realtime.JWTOption{secret, realtime.WithAudience("")}},
-		{"negative leeway", []realtime.JWTOption{secret, realtime.WithLeeway(-time.Second)}},
-		{"leeway over five minutes", []realtime.JWTOption{secret, realtime.WithLeeway(5*time.Minute + time.Second)}},
-		{"empty user id claim", []realtime.JWTOption{secret, realtime.WithUserIDClaim("")}},
-		{"empty email claim", []realtime.JWTOption{secret, realtime.WithEmailClaim("")}},
-		{"nil option", []realtime.JWTOption{secret, nil}},
+		{"no key but other options", []jwtauth.Option{jwtauth.WithIssuer("iss")}},
+		{"two keys", []jwtauth.Option{secret, jwtauth.WithECDSAPublicKey(&p256.PublicKey)}},
+		{"same key twice", []jwtauth.Option{secret, secret}},
+		{"key and key func", []jwtauth.Option{jwtauth.WithKeyFunc("HS256", keyFunc), secret}},
+		{"empty secret", []jwtauth.Option{jwtauth.WithHMACSecret(nil)}},
+		{"nil RSA key", []jwtauth.Option{jwtauth.WithRSAPublicKey(nil)}},
+		{"1024-bit RSA key", []jwtauth.Option{jwtauth.WithRSAPublicKey(weakRSA)}},
+		{"nil ECDSA key", []jwtauth.Option{jwtauth.WithECDSAPublicKey(nil)}},
+		{"ECDSA key without point", []jwtauth.Option{jwtauth.WithECDSAPublicKey(&ecdsa.PublicKey{Curve: elliptic.P256()})}},
+		{"P-384 key for ES256", []jwtauth.Option{jwtauth.WithECDSAPublicKey(&p384.PublicKey)}},
+		{"short Ed25519 key", []jwtauth.Option{jwtauth.WithEd25519PublicKey(edPub[:16])}},
+		{"nil key func", []jwtauth.Option{jwtauth.WithKeyFunc("HS256", nil)}},
+		{"key func alg none", []jwtauth.Option{jwtauth.WithKeyFunc("none", keyFunc)}},
+		{"key func unknown alg", []jwtauth.Option{jwtauth.WithKeyFunc("HS1", keyFunc)}},
+		{"key func lower-case alg", []jwtauth.Option{jwtauth.WithKeyFunc("hs256", keyFunc)}},
+		{"empty issuer", []jwtauth.Option{secret, jwtauth.WithIssuer("")}},
+		{"empty audience", []jwtauth.Option{secret, jwtauth.WithAudience("")}},
+		{"negative leeway", []jwtauth.Option{secret, jwtauth.WithLeeway(-time.Second)}},
+		{"leeway over five minutes", []jwtauth.Option{secret, jwtauth.WithLeeway(5*time.Minute + time.Second)}},
+		{"empty user id claim", []jwtauth.Option{secret, jwtauth.WithUserIDClaim("")}},
+		{"empty email claim", []jwtauth.Option{secret, jwtauth.WithEmailClaim("")}},
+		{"nil option", []jwtauth.Option{secret, nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := realtime.NewJWTAuthenticator(tt.opts...)
+			a, err := jwtauth.New(tt.opts...)
 			if !errors.Is(err, realtime.ErrInvalidOption) {
-				t.Fatalf("NewJWTAuthenticator error = %v, want one wrapping ErrInvalidOption", err)
+				t.Fatalf("New error = %v, want one wrapping ErrInvalidOption", err)
 			}
 			if a != nil {
 				t.Errorf("got an authenticator alongside the error")
@@ -540,18 +554,18 @@ func TestNewJWTAuthenticatorOptionErrors(t *testing.T) {
 	}
 
 	// The boundaries themselves are allowed.
-	for _, opts := range [][]realtime.JWTOption{
-		{secret, realtime.WithLeeway(0)},
-		{secret, realtime.WithLeeway(5 * time.Minute)},
-		{realtime.WithKeyFunc("EdDSA", keyFunc)},
-		{realtime.WithEd25519PublicKey(edPub)},
+	for _, opts := range [][]jwtauth.Option{
+		{secret, jwtauth.WithLeeway(0)},
+		{secret, jwtauth.WithLeeway(5 * time.Minute)},
+		{jwtauth.WithKeyFunc("EdDSA", keyFunc)},
+		{jwtauth.WithEd25519PublicKey(edPub)},
 	} {
-		mustJWTAuthenticator(t, opts...)
+		mustNew(t, opts...)
 	}
 }
 
-func TestJWTAuthenticatorConcurrentVerify(t *testing.T) {
-	a := mustJWTAuthenticator(t, realtime.WithHMACSecret(jwtTestSecret))
+func TestAuthenticatorConcurrentVerify(t *testing.T) {
+	a := mustNew(t, jwtauth.WithHMACSecret(jwtTestSecret))
 	good := hs256Token(t, freshClaims("u"))
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -576,8 +590,8 @@ func TestJWTAuthenticatorConcurrentVerify(t *testing.T) {
 	}
 }
 
-func TestZeroJWTAuthenticatorRefuses(t *testing.T) {
-	var a realtime.JWTAuthenticator
+func TestZeroAuthenticatorRefuses(t *testing.T) {
+	var a jwtauth.Authenticator
 	_, err := a.Verify(hs256Token(t, freshClaims("u")))
 	requireAuthError(t, err, realtime.CodeUnauthorized, "unauthorized")
 }
