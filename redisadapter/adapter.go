@@ -298,6 +298,24 @@ type Stats struct {
 	Resubscriptions uint64 `json:"resubscriptions"`
 }
 
+// Healthy reports whether the adapter reaches Redis: it pings Redis on the
+// publishing client and on the subscription's connection (which go-redis
+// re-opens by itself after a loss), within ctx. realtime.Gateway's
+// ReadyHandler calls it, so a gateway cut off from the other instances
+// stops receiving new clients.
+func (a *Adapter) Healthy(ctx context.Context) error {
+	if err := a.usable(); err != nil {
+		return err
+	}
+	if err := a.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if err := a.ps.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: subscription: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
 // Stats returns a snapshot of the adapter's counters.
 func (a *Adapter) Stats() Stats {
 	return Stats{

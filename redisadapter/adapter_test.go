@@ -439,3 +439,35 @@ func assertUnusable(t *testing.T, name string, a *redisadapter.Adapter) {
 		t.Errorf("%s: Close = %v", name, err)
 	}
 }
+
+// Healthy follows Redis: nil while it answers, ErrUnavailable while it is
+// down, nil again once it is back.
+func TestHealthyFollowsRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	a := startAdapter(t, srv, newFakeLocal(nil))
+	var _ realtime.HealthChecker = a
+	if err := a.Healthy(t.Context()); err != nil {
+		t.Fatalf("Healthy with Redis up: %v", err)
+	}
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	err := a.Healthy(ctx)
+	cancel()
+	if !errors.Is(err, redisadapter.ErrUnavailable) {
+		t.Fatalf("Healthy with Redis down: %v, want ErrUnavailable", err)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		err := a.Healthy(t.Context())
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Healthy after Redis came back: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // the clients reconnect on their own schedule
+	}
+}
