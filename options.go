@@ -338,7 +338,7 @@ func WithTransports(transports ...string) Option {
 			return invalid("no transports")
 		}
 		for _, t := range transports {
-			if t != engineio.TransportPolling && t != engineio.TransportWebSocket {
+			if _, ok := engineio.ParseTransport(t); !ok {
 				return invalid("unknown transport %q", t)
 			}
 		}
