@@ -91,8 +91,12 @@ func (c *Conn) writev(frames []Frame) error {
 		bufs = append(bufs, v.headers[start:start+n:start+n], frames[i].Data)
 		start += n
 	}
+	// Written through the pooled slice: WriteTo takes its receiver's
+	// address, and a local slice would escape, one allocation per batch.
+	// It consumes the slice, which is then restored for the cleanup.
 	v.bufs = bufs
-	_, err := bufs.WriteTo(c.nc)
+	_, err := v.bufs.WriteTo(c.nc)
+	v.bufs = bufs
 	return err
 }
 
