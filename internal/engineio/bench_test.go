@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tradewithai/realtime/internal/wsconn"
 )
 
 type nopReceiver struct{}
@@ -47,7 +49,7 @@ func newIdleSessions(tb testing.TB, cfg Config, n int) []*Session {
 // drain does what a GET does with the queue, without the network.
 func drain(s *Session) {
 	s.mu.Lock()
-	batch := s.takeQueueLocked()
+	batch := s.queue.take()
 	s.mu.Unlock()
 	s.returnQueue(batch)
 }
@@ -124,7 +126,7 @@ func (c *countingClient) Write(p []byte) (int, error) {
 func idle(s *Session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.queue) == 0 && !s.writing
+	return s.queue.len() == 0 && !s.writing
 }
 
 // BenchmarkSendFanoutWebSocket is BenchmarkSendFanout with WebSocket
@@ -157,7 +159,7 @@ func BenchmarkSendFanoutWebSocket(b *testing.B) {
 		}
 	}
 	msg := TextMessage([]byte(`2["ticker",{"symbol":"AAPL","price":189.52,"ts":1700000000000}]`))
-	frame := int64(len(appendFrameHeader(nil, opText, len(msg.Data))) + len(msg.Data))
+	frame := int64(wsconn.FramedLen([]Message{msg}))
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

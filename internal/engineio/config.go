@@ -21,11 +21,39 @@ const (
 	DefaultMaxQueueBytes    = 1 << 20
 )
 
-// Transport names, as they appear in the `transport` query parameter.
+// Transport is how a session's packets travel: HTTP long-polling or
+// WebSocket.
+type Transport uint8
+
+// The transports. The zero Transport is none of them.
 const (
-	TransportPolling   = "polling"
-	TransportWebSocket = "websocket"
+	TransportPolling Transport = iota + 1
+	TransportWebSocket
 )
+
+// String returns the transport's name, as it appears in the `transport`
+// query parameter and in Config.Transports.
+func (t Transport) String() string {
+	switch t {
+	case TransportPolling:
+		return "polling"
+	case TransportWebSocket:
+		return "websocket"
+	}
+	return "unknown"
+}
+
+// ParseTransport returns the transport named name ("polling" or
+// "websocket"), and false for any other name.
+func ParseTransport(name string) (Transport, bool) {
+	switch name {
+	case "polling":
+		return TransportPolling, true
+	case "websocket":
+		return TransportWebSocket, true
+	}
+	return 0, false
+}
 
 // OverflowPolicy decides what a session does when a send would exceed its
 // queue bounds.
@@ -60,7 +88,8 @@ type Config struct {
 	UpgradeTimeout time.Duration
 	// WriteTimeout bounds one write to a client's connection. Default 10s.
 	WriteTimeout time.Duration
-	// Transports lists the allowed transports. Default both.
+	// Transports lists the allowed transports by name ("polling",
+	// "websocket"; see ParseTransport). Default both.
 	Transports []string
 	// AllowedOrigins lists the origins (scheme://host[:port]) whose pages
 	// may open sessions; "*" allows any origin. Requests without an Origin
@@ -127,10 +156,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: queue limits must be positive", ErrInvalidConfig)
 	}
 	if len(c.Transports) == 0 {
-		c.Transports = []string{TransportPolling, TransportWebSocket}
+		c.Transports = []string{TransportPolling.String(), TransportWebSocket.String()}
 	}
 	for _, t := range c.Transports {
-		if t != TransportPolling && t != TransportWebSocket {
+		if _, ok := ParseTransport(t); !ok {
 			return c, fmt.Errorf("%w: unknown transport %q", ErrInvalidConfig, t)
 		}
 	}

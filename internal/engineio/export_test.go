@@ -13,5 +13,5 @@ func PollWaiting(s *Session) bool {
 func ReadHeldBack(s *Session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.roomFreed != nil
+	return s.queue.waiting()
 }

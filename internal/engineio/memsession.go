@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/tradewithai/realtime/internal/wsconn"
 )
 
 // NewMemorySession opens a WebSocket session whose peer is w instead of a
@@ -31,13 +33,13 @@ import (
 func (srv *Server) NewMemorySession(w io.Writer) (*Session, func(data []byte, binary bool), error) {
 	r := &http.Request{
 		Method:     http.MethodGet,
-		URL:        &url.URL{Path: srv.cfg.Path, RawQuery: "EIO=4&transport=" + TransportWebSocket},
+		URL:        &url.URL{Path: srv.cfg.Path, RawQuery: "EIO=4&transport=" + TransportWebSocket.String()},
 		Header:     http.Header{},
 		RemoteAddr: memAddr{}.String(),
 		Host:       memAddr{}.String(),
 	}
 	s := srv.newSession(r, r.URL.Query(), TransportWebSocket)
-	if err := srv.start(s, &wsConn{nc: memConn{w: w}}); err != nil {
+	if err := srv.start(s, wsconn.New(memConn{w: w})); err != nil {
 		return nil, nil, err
 	}
 	return s, s.receive, nil

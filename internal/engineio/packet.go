@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+
+	"github.com/tradewithai/realtime/internal/wsconn"
 )
 
 // Packet types of Engine.IO protocol v4, as they appear in the first byte of a
@@ -24,20 +26,17 @@ const recordSeparator = 0x1e
 // ErrParse is wrapped by every error about a malformed packet or payload.
 var ErrParse = errors.New("engineio: parse error")
 
-// Message is one outbound Engine.IO packet.
+// Message is one outbound Engine.IO packet. It is the WebSocket frame the
+// packet travels in, so that a queue of messages is written as it is.
 //
 // For a text message, Data is the complete packet including its type byte
 // (a Socket.IO packet is sent as '4' followed by its encoding). For a binary
 // message, Data is the raw payload. Data is never modified after it is
 // handed to Send, so the same slice may be shared by any number of sessions.
-type Message struct {
-	Data   []byte
-	Binary bool
-	// Key, when not zero, names what the message updates (one symbol's
-	// ticker, say). A session whose queue overflows under
-	// OverflowConflate keeps only the newest queued message of each key.
-	Key uint64
-}
+// Key, when not zero, names what the message updates (one symbol's ticker,
+// say): a session whose queue overflows under OverflowConflate keeps only
+// the newest queued message of each key.
+type Message = wsconn.Frame
 
 // TextMessage returns a text message carrying an Engine.IO "message" packet
 // with the given payload. It copies payload; callers that build the packet

@@ -45,7 +45,7 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 	}
 	s.getActive = true
 	s.getRemote = r.RemoteAddr
-	for len(s.queue) == 0 && s.state == stateOpen && !s.releaseGet && s.transport == TransportPolling {
+	for s.queue.len() == 0 && s.state == stateOpen && !s.releaseGet && s.transport == TransportPolling {
 		s.mu.Unlock()
 		select {
 		case <-s.pollWake:
@@ -74,7 +74,7 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, codeBadRequest)
 		return
 	}
-	batch := s.takeQueueLocked()
+	batch := s.queue.take()
 	s.releaseGet = false
 	state := s.state
 	clientClosed := s.clientClosed

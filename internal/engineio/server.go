@@ -15,12 +15,15 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/tradewithai/realtime/internal/wsconn"
 )
 
 // Server is an Engine.IO v4 server. It is an http.Handler; mount it on the
 // configured path.
 type Server struct {
 	cfg       Config
+	limits    queueLimits // cfg's bounds of every session's queue
 	onSession func(*Session) Receiver
 	upgrader  websocket.Upgrader
 	origins   originPolicy
@@ -32,10 +35,8 @@ type Server struct {
 	sessions map[string]*Session
 	closing  bool
 
-	active tracker // sessions and the goroutines that serve them
-
-	pollerMu sync.Mutex
-	poller   *poller // parks idle WebSocket connections; started on demand
+	active tracker        // sessions and the goroutines that serve them
+	poller *wsconn.Poller // parks idle WebSocket connections
 }
 
 // NewServer returns a server that calls onSession for every new session and
@@ -51,13 +52,15 @@ func NewServer(cfg Config, onSession func(*Session) Receiver) (*Server, error) {
 	}
 	srv := &Server{
 		cfg:       cfg,
+		limits:    cfg.queueLimits(),
 		onSession: onSession,
 		origins:   newOriginPolicy(cfg.AllowedOrigins),
 		sessions:  make(map[string]*Session),
 		active:    tracker{zero: make(chan struct{}, 1)},
 	}
-	for _, t := range cfg.Transports {
-		switch t {
+	srv.poller = wsconn.NewPoller(&srv.active)
+	for _, name := range cfg.Transports {
+		switch t, _ := ParseTransport(name); t {
 		case TransportPolling:
 			srv.polling = true
 		case TransportWebSocket:
@@ -113,7 +116,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, codeUnsupportedVersion)
 		return
 	}
-	transport := q.Get("transport")
+	transport, _ := ParseTransport(q.Get("transport"))
 	if !(transport == TransportPolling && srv.polling) && !(transport == TransportWebSocket && srv.websocket) {
 		writeError(w, codeUnknownTransport)
 		return
@@ -146,7 +149,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Values, transport string) {
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Values, transport Transport) {
 	if r.Method != http.MethodGet {
 		writeError(w, codeBadHandshakeMethod)
 		return
@@ -171,7 +174,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Value
 		}
 	}
 
-	var ws *wsConn
+	var ws *wsconn.Conn
 	if transport == TransportWebSocket {
 		var err error
 		ws, err = srv.upgradeConn(w, r)
@@ -201,22 +204,17 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Value
 
 // start hands a new session to onSession and registers it. A WebSocket
 // session's open packet is queued first, ahead of anything onSession sends.
-func (srv *Server) start(s *Session, ws *wsConn) error {
+func (srv *Server) start(s *Session, ws *wsconn.Conn) error {
 	if ws != nil {
 		s.ws = ws
-		s.queue = append(s.queue, Message{Data: s.openPacket()})
+		s.queue.seed(Message{Data: s.openPacket()})
 	}
 	// onSession runs like a Receive: a close it causes is reported once
 	// the receiver exists.
-	s.recvMu.Lock()
-	s.receiving = true
-	s.recvMu.Unlock()
-	recv := srv.onSession(s)
-	s.recvMu.Lock()
-	s.recv = recv
-	s.recvMu.Unlock()
+	s.gate.enter()
+	s.gate.setReceiver(srv.onSession(s))
 	err := srv.register(s)
-	s.endReceive()
+	s.gate.leave()
 	if err != nil {
 		s.Abort(err)
 		return err
@@ -249,17 +247,11 @@ func (s *Session) openPacket() []byte {
 // newSession builds a session that is not yet registered: nothing else
 // can reach it until register. q is r's query, which the caller has parsed
 // already (parsing it again would be garbage on every handshake).
-func (srv *Server) newSession(r *http.Request, q url.Values, transport string) *Session {
-	// A constant, not the query's substring, which would keep the whole
-	// request line allocated for the session's life.
-	t := TransportPolling
-	if transport == TransportWebSocket {
-		t = TransportWebSocket
-	}
+func (srv *Server) newSession(r *http.Request, q url.Values, transport Transport) *Session {
 	s := &Session{
 		id:        newSessionID(),
 		srv:       srv,
-		transport: t,
+		transport: transport,
 		handshake: Handshake{
 			Header:     r.Header,
 			Query:      q,
@@ -295,7 +287,7 @@ func (srv *Server) register(s *Session) error {
 	}
 	s.setTimerLocked(srv.cfg.PingInterval)
 	srv.sessions[s.id] = s
-	srv.active.add()
+	srv.active.Add()
 	return nil
 }
 
@@ -305,7 +297,7 @@ func (srv *Server) remove(s *Session) {
 	delete(srv.sessions, s.id)
 	srv.mu.Unlock()
 	if ok {
-		srv.active.done()
+		srv.active.Done()
 	}
 }
 
@@ -331,8 +323,8 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 		// complete the handshake and close, so that a WebSocket client
 		// sees a close rather than an error.
 		if ws, err := srv.upgradeConn(w, r); err == nil {
-			ws.writeControl(opClose, nil, srv.cfg.WriteTimeout)
-			ws.close()
+			ws.WriteClose(wsconn.CloseNoStatus, srv.cfg.WriteTimeout)
+			ws.Close()
 		}
 		return
 	}
@@ -349,15 +341,15 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
-		ws.close()
+		ws.Close()
 		return
 	}
 	s.probe = ws
 	s.mu.Unlock()
 
-	srv.active.add()
+	srv.active.Add()
 	go func() {
-		defer srv.active.done()
+		defer srv.active.Done()
 		if !srv.probe(s, ws) {
 			s.mu.Lock()
 			if s.probe == ws {
@@ -365,39 +357,23 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 			}
 			s.upgrading = false // the client may try again
 			s.mu.Unlock()
-			ws.close()
+			ws.Close()
 			return
 		}
-		if !srv.park(s, ws) {
-			s.readLoop(ws)
+		if !srv.poller.Park(ws, s.wsReader()) {
+			ws.ReadLoop(s.wsReader())
 		}
-	}()
-}
-
-// readInBackground parks a WebSocket in the poller (or, where that is not
-// possible, runs its read loop on a goroutine of its own) and lets the HTTP
-// handler return: net/http keeps the buffers and the request of a handler
-// that is still running (about 10 KiB), which would otherwise stay
-// allocated for the connection's whole life.
-func (srv *Server) readInBackground(s *Session, ws *wsConn) {
-	if srv.park(s, ws) {
-		return
-	}
-	srv.active.add()
-	go func() {
-		defer srv.active.done()
-		s.readLoop(ws)
 	}()
 }
 
 // probe runs the upgrade handshake on ws and switches the session to it.
-func (srv *Server) probe(s *Session, ws *wsConn) bool {
-	_ = ws.nc.SetReadDeadline(time.Now().Add(srv.cfg.UpgradeTimeout))
-	binary, data, err := ws.readMessage(srv.cfg.MaxPayload, srv.cfg.WriteTimeout)
+func (srv *Server) probe(s *Session, ws *wsconn.Conn) bool {
+	_ = ws.SetReadDeadline(time.Now().Add(srv.cfg.UpgradeTimeout))
+	binary, data, err := ws.ReadMessage(srv.cfg.MaxPayload, srv.cfg.WriteTimeout)
 	if err != nil || binary || string(data) != "2probe" {
 		return false
 	}
-	if ws.writeMessages([]Message{{Data: []byte("3probe")}}, srv.cfg.WriteTimeout) != nil {
+	if ws.WriteFrames([]Message{{Data: []byte("3probe")}}, srv.cfg.WriteTimeout) != nil {
 		return false
 	}
 	// The client pauses polling before it sends the upgrade packet: the
@@ -408,14 +384,14 @@ func (srv *Server) probe(s *Session, ws *wsConn) bool {
 	// reference server, which reads in arrival order, refuses it.
 	released := false
 	for {
-		if !released && !ws.dataReady() {
+		if !released && !ws.DataReady() {
 			released = true
 			s.mu.Lock()
 			s.releaseGet = true
 			s.wakeWriterLocked()
 			s.mu.Unlock()
 		}
-		binary, data, err = ws.readMessage(srv.cfg.MaxPayload, srv.cfg.WriteTimeout)
+		binary, data, err = ws.ReadMessage(srv.cfg.MaxPayload, srv.cfg.WriteTimeout)
 		if err != nil || binary {
 			return false
 		}
@@ -428,7 +404,7 @@ func (srv *Server) probe(s *Session, ws *wsConn) bool {
 		}
 		break
 	}
-	_ = ws.nc.SetReadDeadline(time.Time{})
+	_ = ws.SetReadDeadline(time.Time{})
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -444,7 +420,7 @@ func (srv *Server) probe(s *Session, ws *wsConn) bool {
 	case s.pollWake <- struct{}{}:
 	default:
 	}
-	if len(s.queue) > 0 {
+	if s.queue.len() > 0 {
 		s.wakeWriterLocked()
 	}
 	return true
@@ -481,9 +457,11 @@ type tracker struct {
 	zero chan struct{} // capacity 1: a hint that n reached zero
 }
 
-func (t *tracker) add() { t.n.Add(1) }
+// Add counts a session or a goroutine that starts.
+func (t *tracker) Add() { t.n.Add(1) }
 
-func (t *tracker) done() {
+// Done counts one that has ended.
+func (t *tracker) Done() {
 	if t.n.Add(-1) == 0 {
 		select {
 		case t.zero <- struct{}{}:

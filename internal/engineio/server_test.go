@@ -30,7 +30,7 @@ func TestPollingHandshake(t *testing.T) {
 		},
 		{
 			name: "polling only",
-			cfg:  engineio.Config{Transports: []string{engineio.TransportPolling}},
+			cfg:  engineio.Config{Transports: []string{engineio.TransportPolling.String()}},
 			want: openPacket{Upgrades: []byte(`[]`), PingInterval: 25000, PingTimeout: 20000, MaxPayload: 1000000},
 		},
 	}
@@ -239,12 +239,12 @@ func TestAllowRequestRefusedError(t *testing.T) {
 
 func TestDisabledTransport(t *testing.T) {
 	t.Run("websocket disabled", func(t *testing.T) {
-		h := newHarness(t, engineio.Config{Transports: []string{engineio.TransportPolling}})
+		h := newHarness(t, engineio.Config{Transports: []string{engineio.TransportPolling.String()}})
 		_, resp, err := h.dial("EIO=4&transport=websocket", nil)
 		expectDialError(t, resp, err, 400, 0, "Transport unknown")
 	})
 	t.Run("polling disabled", func(t *testing.T) {
-		h := newHarness(t, engineio.Config{Transports: []string{engineio.TransportWebSocket}})
+		h := newHarness(t, engineio.Config{Transports: []string{engineio.TransportWebSocket.String()}})
 		r := h.mustRequest(http.MethodGet, "EIO=4&transport=polling", nil, nil)
 		expectError(t, r, 400, 0, "Transport unknown")
 	})

@@ -1,13 +1,13 @@
 package engineio
 
 import (
-	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tradewithai/realtime/internal/wsconn"
 )
 
 // Receiver handles what one session's client sends. The Server calls its
@@ -43,11 +43,12 @@ const (
 // waits for the client's next GET.
 const pollingCloseGrace = 2 * time.Second
 
-// maxRetainedQueue is the largest queue capacity a session keeps between
-// bursts; larger backing arrays are dropped so idle sessions stay small.
-const maxRetainedQueue = 16
-
 // Session is one Engine.IO session. Its methods are safe for concurrent use.
+//
+// A session's jobs are split: its sendQueue holds what waits to be
+// written, its receiveGate orders what reaches the Receiver, its
+// wsconn.Conn frames the WebSocket; the session itself sequences them
+// (state, transport, upgrade, the timer) under mu.
 type Session struct {
 	id        string
 	srv       *Server
@@ -58,6 +59,7 @@ type Session struct {
 	// words: there is one Session per connection.
 	mu           sync.Mutex
 	state        sessionState
+	transport    Transport
 	overflowed   bool // the queue overflowed; the session is being aborted
 	upgrading    bool
 	writing      bool // a writer goroutine is draining the queue
@@ -66,16 +68,13 @@ type Session struct {
 	releaseGet   bool // answer the pending GET even if nothing is queued
 	awaitingPong bool
 	clientClosed bool // the client sent a close packet: the last GET is answered with a noop
+	refuseGet    bool // the pending GET was sent second: it is refused
 	closeReason  error
-	transport    string
-	queue        []Message
-	spare        []Message
-	queueBytes   int
-	roomFreed    chan struct{} // closed when the queue is taken or the session closes; made while a reader waits for room
+	queue        sendQueue
 
-	ws      *wsConn // set once the session speaks WebSocket
-	probe   *wsConn // a WebSocket being upgraded to
-	writeFn func()  // s.writeLoop, bound once so starting a writer does not allocate
+	ws      *wsconn.Conn // set once the session speaks WebSocket
+	probe   *wsconn.Conn // a WebSocket being upgraded to
+	writeFn func()       // s.writeLoop, bound once so starting a writer does not allocate
 
 	pollWake chan struct{} // wakes the pending GET; polling sessions only
 
@@ -84,22 +83,11 @@ type Session struct {
 	// connection that carried the previous response.
 	getRemote  string
 	lastRemote string
-	refuseGet  bool // the pending GET was sent second: it is refused
 
 	timer    *time.Timer
 	timerDue time.Time
 
-	// deliverMu serialises Receive calls; recvMu orders them with Closed,
-	// which never runs during Receive. recv is set under recvMu once
-	// onSession returns: a Send inside onSession can start a writer that
-	// closes the session before then.
-	deliverMu     sync.Mutex
-	recvMu        sync.Mutex
-	recv          Receiver
-	receiving     bool
-	closePending  bool
-	closeNotified bool
-	pendingReason error
+	gate receiveGate
 }
 
 // ID returns the session id (the `sid` query parameter).
@@ -135,7 +123,7 @@ func (s *Session) ReleaseRequest(keepHeaders ...string) {
 
 // Transport returns the transport in use: TransportPolling or
 // TransportWebSocket.
-func (s *Session) Transport() string {
+func (s *Session) Transport() Transport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.transport
@@ -161,10 +149,10 @@ func (s *Session) Send(msgs ...Message) error {
 		// sender holds (a broadcast iterating a room), so it happens on its
 		// own goroutine; until then further sends fail at once.
 		s.overflowed = true
-		s.srv.active.add()
+		s.srv.active.Add()
 		s.mu.Unlock()
 		go func() {
-			defer s.srv.active.done()
+			defer s.srv.active.Done()
 			s.Abort(ErrSlowConsumer)
 		}()
 		return ErrSlowConsumer
@@ -174,63 +162,20 @@ func (s *Session) Send(msgs ...Message) error {
 }
 
 // enqueueLocked appends msgs to the queue and wakes the writer. It reports
-// false when the queue bounds would be exceeded; a message is always
-// accepted into an empty queue, so one large message cannot wedge a session.
+// false when the queue bounds would be exceeded.
 func (s *Session) enqueueLocked(msgs []Message) bool {
-	n := 0
-	for i := range msgs {
-		n += len(msgs[i].Data)
+	if !s.queue.push(msgs, s.srv.limits) {
+		return false
 	}
-	cfg := &s.srv.cfg
-	if s.overflows(len(msgs), n) {
-		if cfg.Overflow != OverflowConflate || !s.conflateLocked() || s.overflows(len(msgs), n) {
-			return false
-		}
-	}
-	s.queue = append(s.queue, msgs...)
-	s.queueBytes += n
 	s.wakeWriterLocked()
 	return true
-}
-
-func (s *Session) overflows(msgs, bytes int) bool {
-	cfg := &s.srv.cfg
-	return len(s.queue) > 0 && (len(s.queue)+msgs > cfg.MaxQueueMessages || s.queueBytes+bytes > cfg.MaxQueueBytes)
-}
-
-// conflateLocked drops queued messages that a newer queued message with the
-// same key replaces, keeping the order of the rest. It reports whether that
-// freed a quarter of the queue at least: a client that stays behind by
-// more than its queue holds distinct keys is disconnected rather than
-// compacted again on every send.
-func (s *Session) conflateLocked() bool {
-	newest := make(map[uint64]int, len(s.queue)/4)
-	for i, m := range s.queue {
-		if m.Key != 0 {
-			newest[m.Key] = i
-		}
-	}
-	kept := s.queue[:0]
-	bytes := 0
-	for i, m := range s.queue {
-		if m.Key != 0 && newest[m.Key] != i {
-			continue
-		}
-		kept = append(kept, m)
-		bytes += len(m.Data)
-	}
-	freed := len(s.queue) - len(kept)
-	clear(s.queue[len(kept):])
-	s.queue = kept
-	s.queueBytes = bytes
-	return freed > 0 && freed >= s.srv.cfg.MaxQueueMessages/4
 }
 
 func (s *Session) wakeWriterLocked() {
 	if s.transport == TransportWebSocket {
 		if !s.writing {
 			s.writing = true
-			s.srv.active.add()
+			s.srv.active.Add()
 			go s.writeFn()
 		}
 		return
@@ -238,25 +183,6 @@ func (s *Session) wakeWriterLocked() {
 	select {
 	case s.pollWake <- struct{}{}:
 	default:
-	}
-}
-
-// takeQueueLocked hands the queued messages to a writer and resets the
-// queue, reusing the spare backing array.
-func (s *Session) takeQueueLocked() []Message {
-	batch := s.queue
-	s.queue = s.spare
-	s.spare = nil
-	s.queueBytes = 0
-	s.freeRoomLocked()
-	return batch
-}
-
-// freeRoomLocked wakes a reader waiting for room in the queue.
-func (s *Session) freeRoomLocked() {
-	if s.roomFreed != nil {
-		close(s.roomFreed)
-		s.roomFreed = nil
 	}
 }
 
@@ -269,13 +195,10 @@ func (s *Session) freeRoomLocked() {
 // pace the answers are delivered, as TCP would pace it. The wait is short
 // for a client that reads: a writer takes the whole queue at once.
 func (s *Session) awaitRoom() {
-	cfg := &s.srv.cfg
+	lim := s.srv.limits
 	s.mu.Lock()
-	for s.state == stateOpen && (len(s.queue) > cfg.MaxQueueMessages/2 || s.queueBytes > cfg.MaxQueueBytes/2) {
-		if s.roomFreed == nil {
-			s.roomFreed = make(chan struct{})
-		}
-		freed := s.roomFreed
+	for s.state == stateOpen && s.queue.overHalf(lim) {
+		freed := s.queue.roomSignal()
 		s.mu.Unlock()
 		<-freed
 		s.mu.Lock()
@@ -285,14 +208,11 @@ func (s *Session) awaitRoom() {
 
 // returnQueue gives a written batch's backing array back for reuse.
 func (s *Session) returnQueue(batch []Message) {
-	clear(batch)
-	if cap(batch) > maxRetainedQueue {
+	if !recycle(batch) {
 		return
 	}
 	s.mu.Lock()
-	if s.spare == nil {
-		s.spare = batch[:0]
-	}
+	s.queue.giveBack(batch)
 	s.mu.Unlock()
 }
 
@@ -318,7 +238,7 @@ func (s *Session) close(reason error, graceful bool) {
 		s.state = stateClosing
 		s.closeReason = reason
 		s.closed.Store(true)
-		s.freeRoomLocked()
+		s.queue.freeRoom()
 	}
 	probe := s.probe
 	s.probe = nil
@@ -328,7 +248,7 @@ func (s *Session) close(reason error, graceful bool) {
 			// The writer drains the queue, then sends the close frame.
 			if !s.writing {
 				s.writing = true
-				s.srv.active.add()
+				s.srv.active.Add()
 				go s.writeFn()
 			}
 		default:
@@ -344,15 +264,15 @@ func (s *Session) close(reason error, graceful bool) {
 		}
 		s.mu.Unlock()
 		if probe != nil {
-			probe.close()
+			probe.Close()
 		}
-		s.notifyClosing(reason)
-		s.notifyClosed(reason)
+		s.gate.closing(reason)
+		s.gate.closed(reason)
 		return
 	}
 	s.state = stateClosed
 	ws := s.ws
-	s.queue, s.spare, s.queueBytes = nil, nil, 0
+	s.queue.release()
 	if s.timer != nil {
 		s.timer.Stop()
 	}
@@ -364,15 +284,15 @@ func (s *Session) close(reason error, graceful bool) {
 	}
 	s.mu.Unlock()
 	if ws != nil {
-		ws.close()
+		ws.Close()
 	}
 	if probe != nil {
-		probe.close()
+		probe.Close()
 	}
 	s.srv.remove(s)
 	if first {
-		s.notifyClosing(reason)
-		s.notifyClosed(reason)
+		s.gate.closing(reason)
+		s.gate.closed(reason)
 	}
 }
 
@@ -385,74 +305,11 @@ type ClosingReceiver interface {
 	Closing(reason error)
 }
 
-// notifyClosing tells a ClosingReceiver at once. A session closed while
-// onSession still runs has no receiver yet, and nothing of it is running:
-// Closed, delivered when onSession returns, is all it needs.
-func (s *Session) notifyClosing(reason error) {
-	s.recvMu.Lock()
-	recv := s.recv
-	s.recvMu.Unlock()
-	if r, ok := recv.(ClosingReceiver); ok {
-		r.Closing(reason)
-	}
-}
-
-// receive hands a message to the receiver, unless the session is closing.
-// It marks the call so that a close decided meanwhile (by a timer or a
-// writer) is reported after Receive returns, never concurrently with it.
+// receive hands a message to the receiver once the queue has room for
+// its answers, unless the session is closing (see receiveGate).
 func (s *Session) receive(data []byte, binary bool) {
 	s.awaitRoom()
-	// A POST the client sent before upgrading may still be running when
-	// the WebSocket delivers its first message: one at a time.
-	s.deliverMu.Lock()
-	defer s.deliverMu.Unlock()
-	s.recvMu.Lock()
-	if s.closeNotified || s.closePending {
-		s.recvMu.Unlock()
-		return
-	}
-	s.receiving = true
-	recv := s.recv
-	s.recvMu.Unlock()
-	defer s.endReceive() // also when Receive panics
-	recv.Receive(data, binary)
-}
-
-// endReceive ends a Receive (or onSession) call and reports a close that
-// was decided during it.
-func (s *Session) endReceive() {
-	s.recvMu.Lock()
-	s.receiving = false
-	pending, reason := s.closePending, s.pendingReason
-	s.closePending, s.pendingReason = false, nil
-	if pending {
-		s.closeNotified = true
-	}
-	recv := s.recv
-	s.recvMu.Unlock()
-	if pending {
-		recv.Closed(reason)
-	}
-}
-
-// notifyClosed tells the receiver the session is closing, once, and never
-// while Receive runs: a Receive in progress (on this goroutine or another)
-// delivers it when it returns.
-func (s *Session) notifyClosed(reason error) {
-	s.recvMu.Lock()
-	if s.closeNotified || s.closePending {
-		s.recvMu.Unlock()
-		return
-	}
-	if s.receiving {
-		s.closePending, s.pendingReason = true, reason
-		s.recvMu.Unlock()
-		return
-	}
-	s.closeNotified = true
-	recv := s.recv
-	s.recvMu.Unlock()
-	recv.Closed(reason)
+	s.gate.receive(data, binary)
 }
 
 // setTimerLocked arms the session's single timer, which sends pings,
@@ -533,7 +390,7 @@ func (s *Session) closeByClient() {
 		ws := s.ws
 		s.mu.Unlock()
 		if ws != nil {
-			ws.writeClose(s.srv.cfg.WriteTimeout)
+			ws.WriteClose(wsconn.CloseNormal, s.srv.cfg.WriteTimeout)
 		}
 		s.Abort(ErrTransportClose)
 		return
@@ -541,10 +398,9 @@ func (s *Session) closeByClient() {
 	s.state = stateClosing
 	s.closeReason = ErrTransportClose
 	s.closed.Store(true)
-	s.freeRoomLocked()
+	s.queue.freeRoom()
 	s.clientClosed = true
-	clear(s.queue) // the client wants nothing more
-	s.queue, s.queueBytes = s.queue[:0], 0
+	s.queue.discard() // the client wants nothing more
 	probe := s.probe
 	s.probe = nil
 	s.setTimerLocked(min(s.srv.cfg.PingTimeout, pollingCloseGrace))
@@ -554,49 +410,8 @@ func (s *Session) closeByClient() {
 	}
 	s.mu.Unlock()
 	if probe != nil {
-		probe.close()
+		probe.Close()
 	}
-	s.notifyClosing(ErrTransportClose)
-	s.notifyClosed(ErrTransportClose)
-}
-
-// writeLoop drains the queue onto the WebSocket. At most one runs per
-// session; it exits when the queue is empty and is started again by the
-// next send, so idle sessions hold no writer goroutine.
-func (s *Session) writeLoop() {
-	defer s.srv.active.done()
-	for {
-		s.mu.Lock()
-		if len(s.queue) == 0 || s.state == stateClosed {
-			closing := s.state == stateClosing
-			s.writing = false
-			ws := s.ws
-			s.mu.Unlock()
-			if closing {
-				ws.writeClose(s.srv.cfg.WriteTimeout)
-				s.Abort(nil)
-			}
-			return
-		}
-		batch := s.takeQueueLocked()
-		ws := s.ws
-		s.mu.Unlock()
-
-		err := ws.writeMessages(batch, s.srv.cfg.WriteTimeout)
-		s.returnQueue(batch)
-		if err != nil {
-			s.mu.Lock()
-			s.writing = false
-			s.mu.Unlock()
-			if errors.Is(err, errCloseSent) {
-				return // the reader is closing the session, with its reason
-			}
-			reason := ErrTransportError
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				reason = ErrSlowConsumer // the client stopped reading
-			}
-			s.Abort(reason)
-			return
-		}
-	}
+	s.gate.closing(ErrTransportClose)
+	s.gate.closed(ErrTransportClose)
 }

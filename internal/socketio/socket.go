@@ -38,7 +38,7 @@ func (s *Socket) Conn() *Conn { return s.conn }
 func (s *Socket) Handshake() *engineio.Handshake { return s.conn.sess.Handshake() }
 
 // Transport returns the transport in use ("polling" or "websocket").
-func (s *Socket) Transport() string { return s.conn.sess.Transport() }
+func (s *Socket) Transport() string { return s.conn.sess.Transport().String() }
 
 // Context is canceled when the socket leaves its namespace or its
 // connection starts closing.

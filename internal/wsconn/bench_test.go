@@ -1,4 +1,4 @@
-package engineio
+package wsconn
 
 import (
 	"bytes"
@@ -53,11 +53,11 @@ func BenchmarkReadMessage(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			// Enough copies that a read buffer fill spans several messages.
 			stream := bytes.Repeat(c.stream, max(1, 3*readBufSize/len(c.stream)))
-			ws := &wsConn{nc: &replayConn{data: stream}}
+			ws := &Conn{nc: &replayConn{data: stream}}
 			b.SetBytes(int64(c.size))
 			b.ReportAllocs()
 			for b.Loop() {
-				_, data, err := ws.readMessage(1<<20, time.Second)
+				_, data, err := ws.ReadMessage(1<<20, time.Second)
 				if err != nil || len(data) != c.size {
 					b.Fatalf("read %d bytes, %v", len(data), err)
 				}

@@ -1,4 +1,4 @@
-package engineio
+package wsconn
 
 import (
 	"bufio"
@@ -146,12 +146,12 @@ func serverFrames(t *testing.T, out []byte) (pongs, closes [][]byte) {
 // consumed.
 func readOurs(t *testing.T, in []byte, chunk int, limit int64) (readResult, int) {
 	conn := &scriptConn{in: in, chunk: chunk}
-	ws := &wsConn{nc: conn}
+	ws := &Conn{nc: conn}
 	var res readResult
 	var err error
 	for {
 		var m readMsg
-		if m.binary, m.data, err = ws.readMessage(limit, time.Second); err != nil {
+		if m.binary, m.data, err = ws.ReadMessage(limit, time.Second); err != nil {
 			break
 		}
 		res.msgs = append(res.msgs, m)
@@ -162,13 +162,13 @@ func readOurs(t *testing.T, in []byte, chunk int, limit int64) (readResult, int)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		res.end = endEOF
-	case errors.Is(err, errProtocol):
+	case errors.Is(err, ErrProtocol):
 		res.end = endProtocol
-	case errors.Is(err, errReadLimit):
+	case errors.Is(err, ErrReadLimit):
 		res.end = endTooBig
-	case errors.Is(err, errInvalidUTF8):
+	case errors.Is(err, ErrInvalidUTF8):
 		res.end = endInvalidUTF8
-	case errors.Is(err, errPeerClosed):
+	case errors.Is(err, ErrPeerClosed):
 		res.end = endPeerClose
 		// The code is known from the echo, checked against gorilla's.
 		res.code = websocket.CloseNoStatusReceived

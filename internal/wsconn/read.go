@@ -1,4 +1,4 @@
-package engineio
+package wsconn
 
 import (
 	"bufio"
@@ -9,22 +9,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-)
-
-// Close codes (RFC 6455, section 7.4.1).
-const (
-	closeNormal         = 1000
-	closeProtocolError  = 1002
-	closeInvalidPayload = 1007 // text that is not UTF-8
-	closeMessageTooBig  = 1009
-)
-
-// Errors of the frame reader; readReason maps them to close reasons.
-var (
-	errReadLimit   = errors.New("engineio: websocket message exceeds the maximum payload")
-	errPeerClosed  = errors.New("engineio: websocket closed by the client")
-	errProtocol    = errors.New("engineio: websocket protocol error")
-	errInvalidUTF8 = errors.New("engineio: websocket text is not valid UTF-8")
 )
 
 // readBufSize is the size of the read buffers connections borrow while they
@@ -40,38 +24,39 @@ const ownReadBufSize = 512
 // that tens of thousands of idle connections hold none.
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
 
-// takeReader gives ws a read buffer if it has none.
-func (ws *wsConn) takeReader() {
-	if ws.br == nil {
+// takeReader gives c a read buffer if it has none.
+func (c *Conn) takeReader() {
+	if c.br == nil {
 		br := readerPool.Get().(*bufio.Reader)
-		br.Reset(ws.nc)
-		ws.br = br
+		br.Reset(c.nc)
+		c.br = br
 	}
 }
 
-// putReader returns ws's read buffer to the pool, dropping whatever it
+// putReader returns c's read buffer to the pool, dropping whatever it
 // still holds: call it only when that is empty or no longer wanted.
-func (ws *wsConn) putReader() {
-	if br := ws.br; br != nil && !ws.ownReader {
-		ws.br = nil
+func (c *Conn) putReader() {
+	if br := c.br; br != nil && !c.ownReader {
+		c.br = nil
 		br.Reset(nil)
 		readerPool.Put(br)
 	}
 }
 
-// readMessage reads the client's next data message, answering pings with
+// ReadMessage reads the client's next data message, answering pings with
 // pongs and ignoring pongs. A close frame is answered with a close frame
 // echoing its status code (RFC 6455, section 5.5.1) and fails with
-// errPeerClosed. A frame that breaks RFC 6455 fails with errProtocol, a
-// text message that is not UTF-8 with errInvalidUTF8 as soon as a frame
-// proves it, and a message longer than limit with errReadLimit as soon as
+// ErrPeerClosed. A frame that breaks RFC 6455 fails with ErrProtocol, a
+// text message that is not UTF-8 with ErrInvalidUTF8 as soon as a frame
+// proves it, and a message longer than limit with ErrReadLimit as soon as
 // a frame header announces it, before its payload is read; each first
 // sends the client a close frame with the matching status code (within
-// timeout), as gorilla/websocket does. It takes a read buffer; the caller
-// gives it back.
-func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool, data []byte, err error) {
-	ws.takeReader()
-	br := ws.br
+// timeout), as gorilla/websocket does. It borrows a read buffer from a
+// pool, which ReadLoop and the poller give back once nothing is left in
+// it.
+func (c *Conn) ReadMessage(limit int64, timeout time.Duration) (isBinary bool, data []byte, err error) {
+	c.takeReader()
+	br := c.br
 	var msgOp byte // the message's opcode once its first frame is read
 	valid := 0     // text: data[:valid] is UTF-8 and ends where a rune does
 	for {
@@ -88,25 +73,25 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 		n := int64(b1 & 0x7F)
 		switch {
 		case b0&0x70 != 0: // no extension was negotiated
-			return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+			return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 		case b1&0x80 == 0: // client frames are masked
-			return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+			return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 		}
 		switch op {
 		case opClose, opPing, opPong:
 			if n > 125 || !fin {
-				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+				return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 			}
 		case opText, opBinary:
 			if msgOp != 0 { // a message inside a fragmented one
-				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+				return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 			}
 		case opContinuation:
 			if msgOp == 0 { // nothing to continue
-				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+				return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 			}
 		default:
-			return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+			return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 		}
 		switch n {
 		case 126:
@@ -120,7 +105,7 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 			}
 			n = int64(binary.BigEndian.Uint64(h))
 			if n < 0 { // the top bit is reserved: over any limit
-				return false, nil, ws.fail(closeMessageTooBig, errReadLimit, timeout)
+				return false, nil, c.fail(CloseMessageTooBig, ErrReadLimit, timeout)
 			}
 		}
 		if h, err = next(br, 4); err != nil {
@@ -135,7 +120,7 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 			// Compared this way round, a length near 2^63 cannot overflow
 			// past the limit.
 			if n > limit-int64(len(data)) {
-				return false, nil, ws.fail(closeMessageTooBig, errReadLimit, timeout)
+				return false, nil, c.fail(CloseMessageTooBig, ErrReadLimit, timeout)
 			}
 			start := len(data)
 			if data, err = readPayload(br, data, n); err != nil {
@@ -145,7 +130,7 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 			if msgOp == opText {
 				var ok bool
 				if valid, ok = checkUTF8(data, valid, fin); !ok {
-					return false, nil, ws.fail(closeInvalidPayload, errInvalidUTF8, timeout)
+					return false, nil, c.fail(CloseInvalidPayload, ErrInvalidUTF8, timeout)
 				}
 			}
 			if fin {
@@ -167,25 +152,25 @@ func (ws *wsConn) readMessage(limit int64, timeout time.Duration) (isBinary bool
 		case opPing:
 			// RFC 6455 requires the answer; Engine.IO clients rely on
 			// their own heartbeat and send none, other tools do.
-			ws.writeControl(opPong, payload, timeout)
+			c.writeControl(opPong, payload, timeout)
 		case opClose:
 			if len(payload) == 0 {
 				// No status code: answered with none, as gorilla does.
-				ws.writeControl(opClose, nil, timeout)
-				return false, nil, errPeerClosed
+				c.writeControl(opClose, nil, timeout)
+				return false, nil, ErrPeerClosed
 			}
 			if len(payload) == 1 { // half a status code
-				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+				return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 			}
 			code := binary.BigEndian.Uint16(payload)
 			if !validCloseCode(code) {
-				return false, nil, ws.fail(closeProtocolError, errProtocol, timeout)
+				return false, nil, c.fail(CloseProtocolError, ErrProtocol, timeout)
 			}
 			if !utf8.Valid(payload[2:]) { // the reason is text
-				return false, nil, ws.fail(closeInvalidPayload, errInvalidUTF8, timeout)
+				return false, nil, c.fail(CloseInvalidPayload, ErrInvalidUTF8, timeout)
 			}
-			ws.writeCloseCode(code, timeout)
-			return false, nil, errPeerClosed
+			c.WriteClose(code, timeout)
+			return false, nil, ErrPeerClosed
 		}
 	}
 }
@@ -208,8 +193,8 @@ func next(br *bufio.Reader, n int) ([]byte, error) {
 
 // fail tells the client why its connection ends, with a close frame with
 // code, and returns err.
-func (ws *wsConn) fail(code uint16, err error, timeout time.Duration) error {
-	ws.writeCloseCode(code, timeout)
+func (c *Conn) fail(code uint16, err error, timeout time.Duration) error {
+	c.WriteClose(code, timeout)
 	return err
 }
 
@@ -258,32 +243,4 @@ func readPayload(br *bufio.Reader, data []byte, n int64) ([]byte, error) {
 		}
 	}
 	return data, nil
-}
-
-// unmask applies a frame's masking key to its payload (RFC 6455, section
-// 5.3), eight bytes at a time where it can.
-func unmask(key [4]byte, p []byte) {
-	k := binary.LittleEndian.Uint32(key[:])
-	k8 := uint64(k) | uint64(k)<<32
-	for len(p) >= 8 {
-		binary.LittleEndian.PutUint64(p, binary.LittleEndian.Uint64(p)^k8)
-		p = p[8:]
-	}
-	for i := range p {
-		p[i] ^= key[i&3]
-	}
-}
-
-// validCloseCode reports whether a client may send code in a close frame:
-// a code RFC 6455 or the IANA registry defines for use in close frames
-// (1004, 1005, 1006 and 1015 are not), or one of the ranges for libraries
-// and applications. gorilla/websocket also refuses 1014, registered
-// later; coder/websocket accepts it.
-func validCloseCode(code uint16) bool {
-	switch {
-	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
-		return true
-	default:
-		return code >= 3000 && code <= 4999
-	}
 }

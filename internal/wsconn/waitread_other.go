@@ -1,6 +1,6 @@
 //go:build !linux
 
-package engineio
+package wsconn
 
 import "net"
 

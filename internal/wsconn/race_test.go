@@ -1,0 +1,5 @@
+//go:build race
+
+package wsconn
+
+func init() { raceEnabled = true }
